@@ -1,0 +1,159 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing/fstest"
+	"time"
+)
+
+// Output receives the built files. Paths are slash-separated and relative to the site root.
+// Implementations must be safe for concurrent use.
+type Output interface {
+	WriteFile(name string, data []byte) error
+	Stats() (files int, bytes int64)
+}
+
+// DirOutput writes a folder as a whole: files go to a staging folder beside it, and Commit
+// puts the staging folder in its place, so that a failed build leaves the old site intact and
+// a page deleted from the content does not linger in the output.
+type DirOutput struct {
+	root    string
+	staging string
+	dirs    sync.Map // folders known to exist
+	files   atomic.Int64
+	bytes   atomic.Int64
+}
+
+// NewDirOutput returns an Output that will replace root when committed.
+func NewDirOutput(root string) (*DirOutput, error) {
+	root = filepath.Clean(root)
+	parent, base := filepath.Dir(root), filepath.Base(root)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
+	staging, err := os.MkdirTemp(parent, "."+base+".parvis-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return nil, err
+	}
+	return &DirOutput{root: root, staging: staging}, nil
+}
+
+func (o *DirOutput) WriteFile(name string, data []byte) error {
+	if !fs.ValidPath(name) || name == "." {
+		return fmt.Errorf("output path %q is not inside the output folder", name)
+	}
+	full := filepath.Join(o.staging, filepath.FromSlash(name))
+	dir := filepath.Dir(full)
+	if _, ok := o.dirs.Load(dir); !ok {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		o.dirs.Store(dir, true)
+	}
+	if err := os.WriteFile(full, data, 0o644); err != nil {
+		return err
+	}
+	o.files.Add(1)
+	o.bytes.Add(int64(len(data)))
+	return nil
+}
+
+func (o *DirOutput) Stats() (int, int64) { return int(o.files.Load()), o.bytes.Load() }
+
+// Commit replaces the output folder with what was written.
+func (o *DirOutput) Commit() error {
+	old := ""
+	if _, err := os.Lstat(o.root); err == nil {
+		old = o.staging + ".old"
+		if err := os.Rename(o.root, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(o.staging, o.root); err != nil {
+		if old != "" {
+			_ = os.Rename(old, o.root)
+		}
+		return err
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+// Abort drops what was written; the output folder is left as it was.
+func (o *DirOutput) Abort() error { return os.RemoveAll(o.staging) }
+
+// MemoryOutput keeps the built site in memory, as an fs.FS.
+type MemoryOutput struct {
+	mu    sync.Mutex
+	files map[string][]byte
+	bytes int64
+}
+
+// NewMemoryOutput returns an empty MemoryOutput.
+func NewMemoryOutput() *MemoryOutput { return &MemoryOutput{files: map[string][]byte{}} }
+
+func (o *MemoryOutput) WriteFile(name string, data []byte) error {
+	if !fs.ValidPath(name) || name == "." {
+		return fmt.Errorf("output path %q is not inside the output folder", name)
+	}
+	cp := bytes.Clone(data)
+	o.mu.Lock()
+	if old, ok := o.files[name]; ok {
+		o.bytes -= int64(len(old))
+	}
+	o.files[name] = cp
+	o.bytes += int64(len(cp))
+	o.mu.Unlock()
+	return nil
+}
+
+func (o *MemoryOutput) Stats() (int, int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.files), o.bytes
+}
+
+// File returns a built file's content.
+func (o *MemoryOutput) File(name string) ([]byte, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b, ok := o.files[strings.TrimPrefix(path.Clean("/"+name), "/")]
+	return b, ok
+}
+
+// Names lists the built files, sorted.
+func (o *MemoryOutput) Names() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]string, 0, len(o.files))
+	for n := range o.files {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// FS returns the built site as a read-only file system.
+func (o *MemoryOutput) FS() fs.FS {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	m := make(fstest.MapFS, len(o.files))
+	for n, b := range o.files {
+		m[n] = &fstest.MapFile{Data: b, Mode: 0o644, ModTime: time.Time{}}
+	}
+	return m
+}

@@ -1,0 +1,1 @@
+// Progressive enhancements only: every page and form works without this file.
