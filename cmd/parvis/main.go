@@ -31,9 +31,9 @@ type env struct {
 }
 
 var commands = map[string]command{
-	"build":    {"build a site into static files", runBuild},
-	"init":     {"make a new, minimal site in a folder", runInit},
-	"version":  {"print the version", runVersion},
+	"build":   {"build a site into static files", runBuild},
+	"init":    {"make a new, minimal site in a folder", runInit},
+	"version": {"print the version", runVersion},
 }
 
 // usageError is a mistake on the command line: exit code 2.
