@@ -50,6 +50,19 @@ type MarkdownConfig struct {
 // ServiceConfig describes the submission service that the site's forms post to.
 type ServiceConfig struct {
 	URL string `yaml:"url"` // empty: the forms post to the site's own origin
+	// Moderators are accounts written in the configuration, for a demo or a small site whose
+	// repository is private. Real sites keep accounts in the service's private store
+	// (parvis moderate adduser), out of Git.
+	Moderators []ModeratorAccount `yaml:"moderators"`
+	MailFrom   string             `yaml:"mailFrom"` // the sender of notifications
+	Reasons    []string           `yaml:"reasons"`  // preset rejection reasons; default: the theme's
+}
+
+// ModeratorAccount is a login of the moderation pages. Password is a bcrypt hash, never a
+// password in clear.
+type ModeratorAccount struct {
+	Name     string `yaml:"name"`
+	Password string `yaml:"password"`
 }
 
 // MenuItem is an entry of the main or footer navigation.
@@ -202,6 +215,17 @@ func ParseConfig(data []byte) (*Config, error) {
 			bad("service.url: %q is not an absolute http(s) URL", c.Service.URL)
 		}
 		c.Service.URL = strings.TrimRight(c.Service.URL, "/")
+	}
+	for i, m := range c.Service.Moderators {
+		if !nameRE.MatchString(m.Name) {
+			bad("service.moderators[%d].name: %q must be lower-case letters, digits and _", i, m.Name)
+		}
+		if !strings.HasPrefix(m.Password, "$2a$") && !strings.HasPrefix(m.Password, "$2b$") && !strings.HasPrefix(m.Password, "$2y$") {
+			bad("service.moderators[%d].password: expected a bcrypt hash ($2a$…, from 'parvis moderate hash'), never a password in clear", i)
+		}
+	}
+	if strings.ContainsAny(c.Service.MailFrom, "\r\n") {
+		bad("service.mailFrom: must be one line")
 	}
 	for i, m := range append(append([]MenuItem{}, c.Menu...), c.Footer...) {
 		if m.Name == "" || m.URL == "" {
