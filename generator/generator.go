@@ -14,6 +14,8 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/parvis/parvis/internal/site"
 )
 
 // Generator builds one site.
@@ -85,6 +87,7 @@ type Result struct {
 	Files    int // files written, all kinds
 	Bytes    int64
 	Duration time.Duration
+	Site     *site.Site // the site as loaded: its pages and comments, for the service's checks
 }
 
 func (r *Result) String() string {
@@ -103,5 +106,5 @@ func (g *Generator) Build(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	files, bytes := g.out.Stats()
-	return &Result{Pages: len(b.site.Pages), Files: files, Bytes: bytes, Duration: time.Since(start)}, nil
+	return &Result{Pages: len(b.site.Pages), Files: files, Bytes: bytes, Duration: time.Since(start), Site: b.site}, nil
 }
