@@ -1,0 +1,311 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"go.uber.org/goleak"
+
+	"github.com/parvis/parvis/internal/queue"
+	"github.com/parvis/parvis/internal/queue/queuetest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestConformance(t *testing.T) {
+	queuetest.Run(t, func(t *testing.T, c queuetest.Config) queue.Queue {
+		q, err := Open(filepath.Join(t.TempDir(), "queue.db"), WithMaxAttempts(c.MaxAttempts), WithKeyWindow(c.KeyWindow))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	})
+}
+
+// TestConformanceSharedDB runs the suite on a queue that shares its file with other data,
+// in a bucket of another name.
+func TestConformanceSharedDB(t *testing.T) {
+	queuetest.Run(t, func(t *testing.T, c queuetest.Config) queue.Queue {
+		db := openDB(t)
+		if err := db.Update(func(tx *bbolt.Tx) error {
+			b, err := tx.CreateBucket([]byte("receipts"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("r1"), []byte("pending"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		q, err := New(db, WithBucket("submissions"), WithMaxAttempts(c.MaxAttempts), WithKeyWindow(c.KeyWindow))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	})
+}
+
+func openDB(t *testing.T) *bbolt.DB {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "service.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// TestReopen checks that every state, the counters, receipts and keys survive closing the
+// file.
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "queue.db")
+	q, err := Open(path, WithMaxAttempts(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ctx(t)
+	put := func(id string) {
+		t.Helper()
+		if _, err := q.Put(c, queue.Item{ID: id, Key: "key-" + id, Payload: []byte(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leaseRetry := func(n int, after time.Duration) map[string]queue.Item {
+		t.Helper()
+		items, err := q.Lease(c, n, time.Hour)
+		if err != nil || len(items) != n {
+			t.Fatalf("Lease(%d) = %d items, %v", n, len(items), err)
+		}
+		byID := map[string]queue.Item{}
+		for _, it := range items {
+			byID[it.ID] = it
+			if it.ID == "leased" {
+				continue
+			}
+			d := after
+			if it.ID == "delayed" {
+				d = time.Hour
+			}
+			if err := q.Retry(c, it.Receipt, d, errors.New("later")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return byID
+	}
+	put("failed")
+	leaseRetry(1, 0)
+	leaseRetry(1, 0) // its second and last attempt
+	for _, id := range []string{"ready", "leased", "delayed"} {
+		put(id)
+	}
+	leased := leaseRetry(3, 0)["leased"]
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	q, err = Open(path, WithMaxAttempts(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	checkConsistent(t, q.DB(), []byte("queue"))
+	want := queue.Stats{Ready: 1, Delayed: 1, Leased: 1, Failed: 1}
+	if got, err := q.Stats(c); err != nil || got != want {
+		t.Fatalf("Stats after reopening = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := q.Put(c, queue.Item{Key: "key-leased"}); !errors.Is(err, queue.ErrDuplicate) {
+		t.Errorf("Put with a key from before reopening = %v, want ErrDuplicate", err)
+	}
+	if err := q.Ack(c, leased.Receipt); err != nil {
+		t.Errorf("Ack with a receipt from before reopening: %v", err)
+	}
+	failed, err := q.Failed(c, "", 10)
+	if err != nil || len(failed) != 1 || failed[0].ID != "failed" || failed[0].LastError != "later" || failed[0].Attempts != 2 {
+		t.Errorf("Failed after reopening = %+v, %v", failed, err)
+	}
+	items, err := q.Lease(c, 10, time.Minute)
+	if err != nil || len(items) != 1 || items[0].ID != "ready" || string(items[0].Payload) != "ready" {
+		t.Errorf("Lease after reopening = %+v, %v; want the ready item", items, err)
+	}
+}
+
+func TestNew(t *testing.T) {
+	noSync := openDB(t)
+	noSync.NoSync = true
+	foreign := openDB(t)
+	if err := foreign.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("queue"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("someone"), []byte("else's"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		db   *bbolt.DB
+		opts []Option
+	}{
+		{"NoSync", noSync, nil},
+		{"ForeignBucket", foreign, nil},
+		{"EmptyBucketName", openDB(t), []Option{WithBucket("")}},
+		{"NoAttempts", openDB(t), []Option{WithMaxAttempts(0)}},
+		{"NegativeWindow", openDB(t), []Option{WithKeyWindow(-time.Second)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if q, err := New(tc.db, tc.opts...); err == nil {
+				q.Close()
+				t.Fatal("New succeeded")
+			}
+		})
+	}
+}
+
+func TestOpenLocked(t *testing.T) {
+	defer func(d time.Duration) { lockTimeout = d }(lockTimeout)
+	lockTimeout = 200 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "queue.db")
+	q, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	// bbolt locks the file per open file description, so a second Open in one process
+	// meets the lock as another process would.
+	if q2, err := Open(path); err == nil {
+		q2.Close()
+		t.Fatal("a second Open of a file in use succeeded")
+	}
+}
+
+// TestKeysForgotten checks that keys past their window are deleted from the file, not
+// only ignored.
+func TestKeysForgotten(t *testing.T) {
+	db := openDB(t)
+	q, err := New(db, WithKeyWindow(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	c := ctx(t)
+	for i := range 20 {
+		if _, err := q.Put(c, queue.Item{Key: string(rune('a' + i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := q.Lease(c, 20, time.Minute)
+	if err != nil || len(items) != 20 {
+		t.Fatalf("Lease = %d, %v", len(items), err)
+	}
+	// Items acked within the window leave their keys for housekeeping; acked after it, for
+	// Ack itself.
+	for _, it := range items[:10] {
+		if err := q.Ack(c, it.Receipt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	for _, it := range items[10:] {
+		if err := q.Ack(c, it.Receipt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := q.Put(c, queue.Item{Key: "fresh"}); err != nil { // its commit does the housekeeping
+		t.Fatal(err)
+	}
+	if err := db.View(func(tx *bbolt.Tx) error {
+		root := tx.Bucket([]byte("queue"))
+		for _, b := range [][]byte{bucketKeys, bucketKeyExp} {
+			if n := root.Bucket(b).Stats().KeyN; n != 1 {
+				t.Errorf("bucket %s holds %d keys, want the fresh one only", b, n)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRecord(t *testing.T) {
+	tests := []record{
+		{state: stateReady, seq: 1, enqueued: time.Now().UnixNano()},
+		{state: stateFailed, seq: 1 << 60, enqueued: 1, visibleAt: -1, attempts: 300, lease: 7, key: "k", kind: "comment", lastError: "forge: 502 Bad Gateway"},
+	}
+	for _, r := range tests {
+		b := r.encode()
+		got, err := decodeRecord(b)
+		if err != nil || got != r {
+			t.Errorf("decode(encode(%+v)) = %+v, %v", r, got, err)
+		}
+		for n := range len(b) {
+			if _, err := decodeRecord(b[:n]); err == nil {
+				t.Errorf("decoding %d of %d bytes succeeded", n, len(b))
+			}
+		}
+	}
+	for _, bad := range []string{"", "x", "1:", ":id", "-1:id"} {
+		if _, _, err := parseReceipt(bad); !errors.Is(err, queue.ErrInvalid) {
+			t.Errorf("parseReceipt(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	if l, id, err := parseReceipt(receipt(42, "a:b")); l != 42 || id != "a:b" || err != nil {
+		t.Errorf("parseReceipt(receipt(42, a:b)) = %d, %q, %v", l, id, err)
+	}
+}
+
+// TestGroupCommit checks that concurrent Puts share transactions, and that the commit hook
+// sees every request once.
+func TestGroupCommit(t *testing.T) {
+	var mu sync.Mutex
+	commits, served := 0, 0
+	q, err := Open(filepath.Join(t.TempDir(), "queue.db"), WithCommitHook(func(ops int, d time.Duration, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil || d <= 0 {
+			t.Errorf("commit hook got %v, %v", d, err)
+		}
+		commits++
+		served += ops
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const producers, each = 200, 5
+	var wg sync.WaitGroup
+	for range producers {
+		wg.Go(func() {
+			for range each {
+				if _, err := q.Put(ctx(t), queue.Item{Payload: []byte("x")}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if served != producers*each {
+		t.Errorf("the hook saw %d requests, want %d", served, producers*each)
+	}
+	if commits > producers*each/2 {
+		t.Errorf("%d Puts took %d commits: they were not grouped", served, commits)
+	}
+	t.Logf("%d Puts in %d commits", served, commits)
+}
