@@ -1,0 +1,156 @@
+package markdown
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/tools/txtar"
+)
+
+// addSeeds gives a fuzz test the Markdown of every case file, and a few
+// hostile inputs.
+func addSeeds(f *testing.F) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, c := range ar.Files {
+			if strings.HasSuffix(c.Name, ".md") {
+				f.Add(visible.Replace(string(c.Data)))
+			}
+		}
+	}
+	for _, s := range []string{
+		"", "\x00", "\xff\xfe", "«", "»", "« »", "\"", "'", "...", " !", "\\", "&", "&#;", "&#x;",
+		"[a](javascript:alert(1))", "<a href=\"javascript:x\">x</a>", "![a](data:x)",
+		"<scr<script>ipt>", "<svg onload=alert(1)>", "[x](<javascript:x>)", "<javascript:x>",
+		"a\u202f!\u00a0?", "\"*a*\" l'*b* «c»", "## «\n», \"", "*\"*\"", "`\"`\"",
+	} {
+		f.Add(s)
+	}
+}
+
+// FuzzRender checks that editors' pages never make the renderers fail, that
+// typography keeps text valid UTF-8, and that generated heading ids are
+// unique.
+func FuzzRender(f *testing.F) {
+	addSeeds(f)
+	safe := New(WithTypography("fr"))
+	unsafe := New(WithUnsafe(true), WithTypography("fr"), WithReservedIDs("contenu"))
+	f.Fuzz(func(t *testing.T, md string) {
+		for _, r := range []*Renderer{safe, unsafe} {
+			var b bytes.Buffer
+			info, err := r.Render(&b, []byte(md))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if utf8.ValidString(md) && !utf8.Valid(b.Bytes()) {
+				t.Fatalf("valid input, invalid output: %q", b.String())
+			}
+			if n := utf8.RuneCountInString(info.Summary); n > SummaryLength+1 {
+				t.Fatalf("summary of %d runes", n)
+			}
+			if !strings.Contains(md, "{") { // no explicit ids
+				seen := map[string]bool{"contenu": r == unsafe}
+				for _, h := range info.Headings {
+					if h.ID == "" || seen[h.ID] {
+						t.Fatalf("heading id %q empty or not unique", h.ID)
+					}
+					seen[h.ID] = true
+				}
+			}
+			_ = r.PlainText([]byte(md), 160)
+		}
+		var b bytes.Buffer
+		if _, err := safe.Render(&b, []byte(md)); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(bytes.ToLower(b.Bytes()), []byte("<script")) {
+			t.Fatalf("raw HTML in a safe page: %q", b.String())
+		}
+	})
+}
+
+// FuzzComment checks that no comment, however written, yields markup that
+// runs code or loads anything: no <script, no on* attribute, no
+// javascript: URL, only the allowed elements. The check reads the output's
+// tags and attributes, since a comment may well say "javascript:" or
+// "onclick=" in its text, where it is harmless.
+func FuzzComment(f *testing.F) {
+	addSeeds(f)
+	plain := NewComment()
+	french := NewComment(WithTypography("fr"))
+	f.Fuzz(func(t *testing.T, md string) {
+		for _, r := range []*Renderer{plain, french} {
+			var b bytes.Buffer
+			_, err := r.Render(&b, []byte(md))
+			if errors.Is(err, ErrTooLarge) && len(md) > MaxCommentSize {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := checkComment(b.Bytes()); err != nil {
+				t.Fatalf("%v in %q", err, b.String())
+			}
+			if err := checkComment(Sanitize([]byte(md))); err != nil {
+				t.Fatalf("Sanitize: %v in %q", err, md)
+			}
+		}
+	})
+}
+
+var commentTags = map[string]bool{
+	"p": true, "br": true, "em": true, "strong": true, "del": true, "code": true, "pre": true,
+	"blockquote": true, "ul": true, "ol": true, "li": true, "a": true,
+}
+
+// checkComment reports markup that a comment must not hold.
+func checkComment(out []byte) error {
+	if bytes.Contains(bytes.ToLower(out), []byte("<script")) {
+		return errors.New("<script")
+	}
+	z := html.NewTokenizer(bytes.NewReader(out))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			if z.Err() == io.EOF {
+				return nil
+			}
+			return z.Err()
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			if !commentTags[tok.Data] {
+				return errors.New("element " + tok.Data)
+			}
+			for _, a := range tok.Attr {
+				if v := strings.ToLower(strings.TrimSpace(a.Val)); strings.HasPrefix(v, "javascript:") {
+					return errors.New("javascript: in " + a.Key)
+				}
+				switch {
+				case strings.HasPrefix(a.Key, "on"):
+					return errors.New("attribute " + a.Key)
+				case tok.Data == "a" && a.Key == "href":
+					v := strings.ToLower(strings.TrimSpace(a.Val))
+					if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "mailto:") {
+						return errors.New("href " + a.Val)
+					}
+				case tok.Data == "a" && a.Key == "rel", tok.Data == "ol" && a.Key == "start":
+				default:
+					return errors.New("attribute " + a.Key + " on " + tok.Data)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,222 @@
+package markdown
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/text"
+)
+
+// SummaryLength is the length, in runes, around which Info.Summary is cut.
+const SummaryLength = 300
+
+// MaxCommentSize is the largest comment, in bytes, that a comment Renderer
+// accepts: about 5,000 words, far more than a comment needs. Some inputs
+// take goldmark a time that grows with the square of their size
+// ("[a](" repeated); the bound keeps the worst of them well under a second.
+const MaxCommentSize = 32 << 10
+
+// ErrTooLarge is returned when a comment is larger than MaxCommentSize.
+var ErrTooLarge = errors.New("markdown: the comment is too large")
+
+// Info is what rendering a document tells besides its HTML.
+type Info struct {
+	// Summary is the plain text of the first paragraph that has text, cut at
+	// a word boundary to about SummaryLength runes with "…".
+	Summary string
+	// Headings are the h2 and h3 of the document, in order, for a table of
+	// contents.
+	Headings []Heading
+	// Words counts the words of the text, code included, for a reading time.
+	Words int
+}
+
+// Heading is a heading of a document.
+type Heading struct {
+	Level int    // 2 or 3
+	ID    string // the element's id, unique within the document
+	Text  string // plain text
+}
+
+// Option configures a Renderer.
+type Option func(*config)
+
+type config struct {
+	unsafe     bool
+	typography bool
+	reserved   []string
+}
+
+// WithUnsafe keeps raw HTML in editors' pages (parvis.yaml's markdown.unsafe).
+// Otherwise raw HTML is left out of the output. It has no effect on comments,
+// which never keep raw HTML.
+func WithUnsafe(unsafe bool) Option {
+	return func(c *config) { c.unsafe = unsafe }
+}
+
+// WithTypography sets the typographic conventions for the given language:
+// a language tag whose primary subtag is "fr" turns French typography on;
+// "", "none" and any other language leave the text as written.
+func WithTypography(lang string) Option {
+	return func(c *config) {
+		primary, _, _ := strings.Cut(lang, "-")
+		primary, _, _ = strings.Cut(primary, "_")
+		c.typography = strings.EqualFold(primary, "fr")
+	}
+}
+
+// WithReservedIDs names ids that headings must not take, such as the
+// theme's own anchors ("contenu", "commentaires"): a heading "Commentaires"
+// then gets the id "commentaires-1". It has no effect on comments, whose
+// output has no ids.
+func WithReservedIDs(ids ...string) Option {
+	return func(c *config) { c.reserved = append(c.reserved, ids...) }
+}
+
+// A Renderer turns Markdown into HTML. It is safe for concurrent use.
+type Renderer struct {
+	md     goldmark.Markdown
+	policy *bluemonday.Policy // set for comments: every output goes through it
+}
+
+// New returns a Renderer for editors' pages.
+func New(opts ...Option) *Renderer {
+	c := newConfig(opts)
+	exts := []goldmark.Extender{
+		extension.GFM,
+		extension.Footnote,
+		headingIDs{reserved: c.reserved},
+	}
+	if c.typography {
+		exts = append(exts, FrenchTypography)
+	}
+	gopts := []goldmark.Option{
+		goldmark.WithExtensions(exts...),
+		goldmark.WithParserOptions(parser.WithAttribute()),
+	}
+	if c.unsafe {
+		gopts = append(gopts, goldmark.WithRendererOptions(html.WithUnsafe()))
+	}
+	return &Renderer{md: goldmark.New(gopts...)}
+}
+
+// NewComment returns a Renderer for citizens' comments. Only WithTypography
+// applies: raw HTML is always shown as text and the output is always
+// sanitized (see Sanitize). Line breaks typed in the comment are kept, as
+// people expect from a text area. A comment larger than MaxCommentSize is
+// refused with ErrTooLarge.
+func NewComment(opts ...Option) *Renderer {
+	c := newConfig(opts)
+	exts := []goldmark.Extender{
+		extension.Strikethrough,
+		extension.Linkify,
+		commentRules{},
+	}
+	if c.typography {
+		exts = append(exts, FrenchTypography)
+	}
+	md := goldmark.New(
+		goldmark.WithExtensions(exts...),
+		goldmark.WithRendererOptions(html.WithHardWraps()),
+	)
+	return &Renderer{md: md, policy: commentPolicy}
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+var (
+	bufWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
+	buffers    = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
+
+// Render writes the HTML of src to w and returns what it learnt about the
+// document on the way. src is parsed once.
+func (r *Renderer) Render(w io.Writer, src []byte) (info Info, err error) {
+	if r.policy != nil && len(src) > MaxCommentSize {
+		return Info{}, fmt.Errorf("%w: %d bytes, more than %d", ErrTooLarge, len(src), MaxCommentSize)
+	}
+	doc, err := r.parse(src)
+	if err != nil {
+		return Info{}, err
+	}
+	info = collectInfo(doc, src)
+	if r.policy == nil {
+		return info, r.write(w, src, doc)
+	}
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			buf.Reset()
+			buffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := r.write(buf, src, doc); err != nil {
+		return info, err
+	}
+	return info, r.policy.SanitizeReaderToWriter(bytes.NewReader(buf.Bytes()), w)
+}
+
+// PlainText returns the text of src without markup, blocks separated by a
+// space, cut at a word boundary to about max runes with "…" (no cut when
+// max <= 0). Code blocks and raw HTML are left out. It suits feeds and meta
+// descriptions. A comment larger than MaxCommentSize is read up to that
+// size.
+func (r *Renderer) PlainText(src []byte, max int) string {
+	if r.policy != nil && len(src) > MaxCommentSize {
+		n := MaxCommentSize
+		for n > 0 && !utf8.RuneStart(src[n]) {
+			n--
+		}
+		src = src[:n]
+	}
+	doc, err := r.parse(src)
+	if err != nil {
+		return ""
+	}
+	return cut(documentText(doc, src), max)
+}
+
+// parse parses src, turning a panic deep in a parser into an error so that
+// one bad document cannot stop a build or a server.
+func (r *Renderer) parse(src []byte) (doc ast.Node, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("markdown: cannot parse the document: %v", p)
+		}
+	}()
+	return r.md.Parser().Parse(text.NewReader(src)), nil
+}
+
+func (r *Renderer) write(w io.Writer, src []byte, doc ast.Node) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("markdown: cannot render the document: %v", p)
+		}
+	}()
+	bw := bufWriters.Get().(*bufio.Writer)
+	bw.Reset(w)
+	defer func() {
+		bw.Reset(nil)
+		bufWriters.Put(bw)
+	}()
+	return r.md.Renderer().Render(bw, src, doc)
+}
