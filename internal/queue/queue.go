@@ -47,7 +47,7 @@ type Item struct {
 	Payload []byte // opaque to the queue
 
 	Enqueued  time.Time // when Put accepted the item
-	Attempts  int       // how many times the item was leased
+	Attempts  int       // how many times the item was leased, less the leases Released
 	LastError string    // the cause given to the last Retry, or why the item failed
 	Receipt   string    // the handle of the lease that returned the item, for Ack and Retry
 }
@@ -75,14 +75,21 @@ type Queue interface {
 	Lease(ctx context.Context, n int, d time.Duration) ([]Item, error)
 
 	// Ack removes a leased item: its work is done. The receipt is the one Lease returned in
-	// Item.Receipt; it stays valid until the item is leased again, so a consumer whose lease
-	// ran out may still ack if nobody else took the item. Otherwise Ack returns ErrLeaseLost.
+	// Item.Receipt. Ack, Retry and Release spend it; otherwise it stays good until the item
+	// is leased again, so a consumer whose lease ran out may still ack if nobody else took
+	// the item. With a spent or superseded receipt, Ack returns ErrLeaseLost.
 	Ack(ctx context.Context, receipt string) error
 
 	// Retry gives a leased item back, to be ready again after the delay, and records cause
 	// (which may be nil) as its LastError. An item that has used all its attempts moves to
 	// the failed state instead. It returns ErrLeaseLost as Ack does.
 	Retry(ctx context.Context, receipt string, after time.Duration, cause error) error
+
+	// Release gives a leased item back untried, to be ready again after the delay, and
+	// does not count the lease as an attempt: for a consumer that holds off because of a
+	// rate limit or an outage, which is no fault of the item. It returns ErrLeaseLost as
+	// Ack does.
+	Release(ctx context.Context, receipt string, after time.Duration) error
 
 	// Failed lists up to n failed items whose ID sorts after the given one, in ID order.
 	Failed(ctx context.Context, after string, n int) ([]Item, error)

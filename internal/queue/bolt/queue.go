@@ -282,6 +282,11 @@ func (q *Queue) Retry(ctx context.Context, receipt string, after time.Duration, 
 	return q.submit(ctx, 0, func(t *txn) error { return t.Retry(receipt, after, msg) })
 }
 
+// Release implements queue.Queue.
+func (q *Queue) Release(ctx context.Context, receipt string, after time.Duration) error {
+	return q.submit(ctx, 0, func(t *txn) error { return t.Release(receipt, after) })
+}
+
 // Requeue implements queue.Queue.
 func (q *Queue) Requeue(ctx context.Context, id string) error {
 	return q.submit(ctx, 0, func(t *txn) error { return t.Requeue(id) })

@@ -257,7 +257,7 @@ func TestRecord(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range []string{"", "x", "1:", ":id", "-1:id"} {
+	for _, bad := range []string{"", "x", "1:", ":id", "-1:id", "0:id"} {
 		if _, _, err := parseReceipt(bad); !errors.Is(err, queue.ErrInvalid) {
 			t.Errorf("parseReceipt(%q) = %v, want ErrInvalid", bad, err)
 		}

@@ -161,7 +161,7 @@ func parseReceipt(s string) (lease uint64, id string, err error) {
 	if ok {
 		lease, err = strconv.ParseUint(n, 10, 64)
 	}
-	if !ok || err != nil || id == "" {
+	if !ok || err != nil || lease == 0 || id == "" {
 		return 0, "", fmt.Errorf("%w: malformed receipt %q", queue.ErrInvalid, s)
 	}
 	return lease, id, nil

@@ -292,6 +292,7 @@ func (t *txn) Retry(rcpt string, after time.Duration, cause string) error {
 		return queue.ErrLeaseLost // its lease ran out on its last attempt
 	}
 	nr := r
+	nr.lease = 0 // spends the receipt
 	nr.lastError = cause
 	switch {
 	case r.attempts >= t.cfg.maxAttempts:
@@ -301,6 +302,27 @@ func (t *txn) Retry(rcpt string, after time.Duration, cause string) error {
 		nr.visibleAt = addNanos(t.now, after)
 	default:
 		nr.state = stateReady
+	}
+	t.move(id, &r, &nr)
+	return nil
+}
+
+// Release gives an item back without counting its lease as an attempt.
+func (t *txn) Release(rcpt string, after time.Duration) error {
+	id, r, err := t.leased(rcpt)
+	if err != nil {
+		return err
+	}
+	if r.state == stateFailed {
+		return queue.ErrLeaseLost
+	}
+	nr := r
+	nr.lease = 0 // spends the receipt
+	nr.attempts = max(r.attempts-1, 0)
+	nr.state = stateReady
+	if after > 0 {
+		nr.state = stateDelayed
+		nr.visibleAt = addNanos(t.now, after)
 	}
 	t.move(id, &r, &nr)
 	return nil

@@ -47,6 +47,7 @@ func Run(t *testing.T, newQueue NewFunc) {
 		{"LeaseExpiry", Config{}, testLeaseExpiry},
 		{"LateAck", Config{}, testLateAck},
 		{"RetryDelay", Config{}, testRetryDelay},
+		{"Release", Config{MaxAttempts: 1}, testRelease},
 		{"DeadLetter", Config{MaxAttempts: 3}, testDeadLetter},
 		{"DeadLetterOnExpiry", Config{MaxAttempts: 2}, testDeadLetterOnExpiry},
 		{"FailedPages", Config{MaxAttempts: 1}, testFailedPages},
@@ -263,6 +264,9 @@ func testFIFO(t *testing.T, q queue.Queue) {
 	if err := q.Retry(ctxT(t), first[0].Receipt, 0, errors.New("try again")); err != nil {
 		t.Fatal(err)
 	}
+	if err := q.Ack(ctxT(t), first[0].Receipt); !errors.Is(err, queue.ErrLeaseLost) {
+		t.Fatalf("Ack with a receipt spent by Retry = %v, want ErrLeaseLost", err)
+	}
 	if err := q.Ack(ctxT(t), first[1].Receipt); err != nil {
 		t.Fatal(err)
 	}
@@ -347,6 +351,49 @@ func testRetryDelay(t *testing.T, q queue.Queue) {
 	}
 	if again.ID != "r" || again.Attempts != 2 || again.LastError != "forge unavailable" || string(again.Payload) != "p" {
 		t.Errorf("retried item = %+v, want r, attempt 2, its cause and payload", again)
+	}
+}
+
+func testRelease(t *testing.T, q queue.Queue) {
+	ctx := ctxT(t)
+	put(t, q, queue.Item{ID: "held"})
+	first := lease(t, q, 1, time.Minute)[0]
+	if err := q.Retry(ctx, first.Receipt, 0, errors.New("rate limited")); err != nil {
+		t.Fatal(err)
+	}
+	// With one attempt allowed, the Retry failed the item: an operator requeues it.
+	if err := q.Requeue(ctx, "held"); err != nil {
+		t.Fatal(err)
+	}
+	// Released leases cost no attempt, however many.
+	for range 3 {
+		it := lease(t, q, 1, time.Minute)[0]
+		if it.Attempts != 1 {
+			t.Fatalf("leased on attempt %d after releases, want 1", it.Attempts)
+		}
+		if err := q.Release(ctx, it.Receipt, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Release(ctx, it.Receipt, 0); !errors.Is(err, queue.ErrLeaseLost) {
+			t.Fatalf("Release with a spent receipt = %v, want ErrLeaseLost", err)
+		}
+	}
+	const after = 300 * time.Millisecond
+	it := lease(t, q, 1, time.Minute)[0]
+	start := time.Now()
+	if err := q.Release(ctx, it.Receipt, after); err != nil {
+		t.Fatal(err)
+	}
+	wantStats(t, q, queue.Stats{Delayed: 1})
+	again := lease(t, q, 1, time.Minute)[0]
+	if waited := time.Since(start); waited < after {
+		t.Errorf("released item came back after %v, want at least %v", waited, after)
+	}
+	if again.Attempts != 1 || again.LastError != "rate limited" {
+		t.Errorf("released item = attempt %d, LastError %q; want 1, the last Retry's cause", again.Attempts, again.LastError)
+	}
+	if err := q.Release(ctx, first.Receipt, 0); !errors.Is(err, queue.ErrLeaseLost) {
+		t.Errorf("Release with an old receipt = %v, want ErrLeaseLost", err)
 	}
 }
 
@@ -701,6 +748,7 @@ func testClose(t *testing.T, q queue.Queue) {
 		"Lease":   leaseErr,
 		"Ack":     q.Ack(ctx, it.Receipt),
 		"Retry":   q.Retry(ctx, it.Receipt, 0, nil),
+		"Release": q.Release(ctx, it.Receipt, 0),
 		"Requeue": q.Requeue(ctx, "left"),
 		"Failed":  failedErr,
 		"Stats":   statsErr,
