@@ -23,8 +23,8 @@
 //     consumer must therefore make its work idempotent, keyed by the item's ID.
 //   - Among ready items, Lease hands out the oldest first, by order of acceptance.
 //
-// Lease, Ack, Retry and Requeue are durable too when they return, but losing one of them in
-// a crash costs at most a second delivery, never an item.
+// Lease, Ack, Retry, Release and Requeue are durable too when they return, but losing one
+// of them in a crash costs at most a second delivery, never an item.
 package queue
 
 import (

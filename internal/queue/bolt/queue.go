@@ -1,9 +1,10 @@
 // Package bolt is the embedded queue.Queue, kept in a bbolt file.
 //
-// Durability: every write is a bbolt transaction committed with fdatasync before the call
-// returns, so an accepted item survives a crash of the process at any instant, and a power
-// loss as far as the disk honours fsync. Concurrent writes share transactions (group
-// commit): a Put waits for at most the transaction in progress and its own.
+// Durability: every write is part of a bbolt transaction that is committed, and the file
+// fdatasync'd, before the call returns, so an accepted item survives a crash of the process
+// at any instant, and a power loss as far as the disk honours fsync. Concurrent writes
+// share transactions (group commit): a Put waits for the transaction under way, if any,
+// then shares the next one with up to a thousand requests that arrived meanwhile.
 //
 // The queue lives in one top-level bucket of the file (named "queue" unless WithBucket says
 // otherwise), so the service may keep its other buckets in the same file. One Queue at a

@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -308,4 +309,83 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("%d Puts took %d commits: they were not grouped", served, commits)
 	}
 	t.Logf("%d Puts in %d commits", served, commits)
+}
+
+// TestManyExpire has more leases run out at once than one transaction's housekeeping takes,
+// and more keys expire than it forgets.
+func TestManyExpire(t *testing.T) {
+	db := openDB(t)
+	q, err := New(db, WithKeyWindow(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	const n = 2*maintainLimit + 500
+	var wg sync.WaitGroup
+	for p := range 50 {
+		wg.Go(func() {
+			for i := p; i < n; i += 50 {
+				if _, err := q.Put(ctx(t), queue.Item{Key: fmt.Sprint(i)}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for leased := 0; leased < n; {
+		items, err := q.Lease(ctx(t), n, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leased += len(items)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := q.Stats(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s == (queue.Stats{Ready: n}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Stats = %+v, want all %d ready again", s, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	checkConsistent(t, db, []byte("queue"))
+
+	// Ack them all: their keys are past the window, so Ack forgets them, and housekeeping
+	// the key index.
+	for left := n; left > 0; {
+		items, err := q.Lease(ctx(t), n, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			wg.Go(func() {
+				if err := q.Ack(ctx(t), it.Receipt); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		left -= len(items)
+	}
+	for range 3 {
+		if _, err := q.Put(ctx(t), queue.Item{}); err != nil { // each commit does housekeeping
+			t.Fatal(err)
+		}
+	}
+	if err := db.View(func(tx *bbolt.Tx) error {
+		root := tx.Bucket([]byte("queue"))
+		for _, b := range [][]byte{bucketKeys, bucketKeyExp} {
+			if k := root.Bucket(b).Stats().KeyN; k != 0 {
+				t.Errorf("bucket %s still holds %d keys", b, k)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
