@@ -156,13 +156,14 @@ func (commentRules) Transform(doc *ast.Document, reader text.Reader, _ parser.Co
 }
 
 // allowedURL reports whether a link to u, as the renderer writes it, may
-// stay in a comment.
+// stay in a comment: an http or https URL with a host, or a mailto URL
+// with an address.
 func allowedURL(u []byte) bool {
 	if !hasPrefixFold(u, "http://") && !hasPrefixFold(u, "https://") && !hasPrefixFold(u, "mailto:") {
 		return false
 	}
-	_, err := url.Parse(string(u))
-	return err == nil
+	p, err := url.Parse(string(u))
+	return err == nil && (p.Host != "" || p.Scheme == "mailto" && p.Opaque != "")
 }
 
 func hasPrefixFold(b []byte, prefix string) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,8 +143,8 @@ func checkComment(out []byte) error {
 				case strings.HasPrefix(a.Key, "on"):
 					return errors.New("attribute " + a.Key)
 				case tok.Data == "a" && a.Key == "href":
-					v := strings.ToLower(strings.TrimSpace(a.Val))
-					if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "mailto:") {
+					u, err := url.Parse(a.Val)
+					if err != nil || u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "mailto" {
 						return errors.New("href " + a.Val)
 					}
 				case tok.Data == "a" && a.Key == "rel", tok.Data == "ol" && a.Key == "start":

@@ -18,6 +18,7 @@ import (
 // one made from its text, unique within the document. goldmark's own
 // generator works on the heading's source line, so "[Lien](http://x)" would
 // leak the URL into the id; this one works on the text a reader sees.
+// Explicit ids are kept as written, even twice: links may point at them.
 type headingIDs struct {
 	reserved []string
 }

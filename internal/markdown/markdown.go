@@ -67,8 +67,9 @@ func WithUnsafe(unsafe bool) Option {
 }
 
 // WithTypography sets the typographic conventions for the given language:
-// a language tag whose primary subtag is "fr" turns French typography on;
-// "", "none" and any other language leave the text as written.
+// a language tag whose primary subtag is "fr" turns French typography on
+// (regional variants, such as Canada's lighter spacing, are not told
+// apart); "", "none" and any other language leave the text as written.
 func WithTypography(lang string) Option {
 	return func(c *config) {
 		primary, _, _ := strings.Cut(lang, "-")
