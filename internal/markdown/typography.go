@@ -274,7 +274,9 @@ func (f *flow) spaceAfter(i, size int) {
 		f.replaceSpaces(j, k, true)
 	case r != '»':
 		// Inserted in the leaf of the «, which holds j as its end.
-		f.edits = append(f.edits, edit{leaf: f.leafAt(i), pos: j, end: j, s: nnbsp})
+		if l := f.leafAt(i); l >= 0 {
+			f.edits = append(f.edits, edit{leaf: l, pos: j, end: j, s: nnbsp})
+		}
 	}
 }
 
@@ -299,12 +301,14 @@ func (f *flow) replaceSpaces(from, to int, first bool) {
 // add records an edit of buf[pos:end], or an insertion at pos in the leaf
 // that holds pos.
 func (f *flow) add(pos, end int, s string) {
-	f.edits = append(f.edits, edit{leaf: f.leafAt(pos), pos: pos, end: end, s: s})
+	if l := f.leafAt(pos); l >= 0 {
+		f.edits = append(f.edits, edit{leaf: l, pos: pos, end: end, s: s})
+	}
 }
 
-// leafAt returns the index of the leaf holding buf[pos].
+// leafAt returns the index of the leaf holding buf[pos], or -1.
 func (f *flow) leafAt(pos int) int {
-	i, _ := slices.BinarySearchFunc(f.leaves, pos, func(l leaf, pos int) int {
+	i, ok := slices.BinarySearchFunc(f.leaves, pos, func(l leaf, pos int) int {
 		switch {
 		case l.end <= pos:
 			return -1
@@ -313,6 +317,9 @@ func (f *flow) leafAt(pos int) int {
 		}
 		return 0
 	})
+	if !ok {
+		return -1
+	}
 	return i
 }
 
@@ -334,9 +341,7 @@ func (f *flow) apply() {
 		for j < len(f.edits) && f.edits[j].leaf == f.edits[i].leaf {
 			j++
 		}
-		if l := f.edits[i].leaf; l < len(f.leaves) {
-			f.rewrite(f.leaves[l], f.edits[i:j])
-		}
+		f.rewrite(f.leaves[f.edits[i].leaf], f.edits[i:j])
 		i = j
 	}
 }
@@ -353,7 +358,7 @@ func (f *flow) rewrite(l leaf, edits []edit) {
 	last := l.start
 	for _, e := range edits {
 		if e.pos < last || e.end > l.end {
-			continue // overlaps an edit already made
+			continue // overlaps an edit already made, or leaves the leaf
 		}
 		f.arena = append(f.arena, f.buf[last:e.pos]...)
 		f.arena = append(f.arena, e.s...)
