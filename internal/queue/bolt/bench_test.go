@@ -92,6 +92,53 @@ func benchPut(b *testing.B, put func(*Queue, context.Context, queue.Item) error)
 	reportLatency(b, lats, elapsed, "puts/s")
 }
 
+// BenchmarkPutRate offers Puts at the service's target rate, 10,000 a second from a hundred
+// producers, rather than as fast as they go: its latencies are the ones a citizen would see
+// at that load. Each latency runs from when the Put was due, so a stall that delays later
+// Puts counts against them too.
+func BenchmarkPutRate(b *testing.B) {
+	const rate = 10_000
+	q, err := Open(filepath.Join(b.TempDir(), "queue.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	ctx := context.Background()
+	payload := make([]byte, 512)
+	var (
+		mu   sync.Mutex
+		lats = make([]time.Duration, 0, b.N)
+		wg   sync.WaitGroup
+	)
+	interval := time.Duration(producers) * time.Second / rate // between one producer's Puts
+	b.ResetTimer()
+	start := time.Now()
+	for p := range producers {
+		wg.Go(func() {
+			var mine []time.Duration
+			// Producer p starts p/producers of an interval late, so the Puts are spread evenly.
+			due := start.Add(interval * time.Duration(p) / producers)
+			for i := p; i < b.N; i += producers {
+				time.Sleep(time.Until(due))
+				it := queue.Item{Key: fmt.Sprint("form-", i), Kind: "comment", Payload: payload}
+				if _, err := q.Put(ctx, it); err != nil {
+					b.Error(err)
+					return
+				}
+				mine = append(mine, time.Since(due))
+				due = due.Add(interval)
+			}
+			mu.Lock()
+			lats = append(lats, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	reportLatency(b, lats, elapsed, "puts/s")
+}
+
 // BenchmarkLeaseAck measures how fast a few consumers drain a backlog, leasing ten at a
 // time and acking each item.
 func BenchmarkLeaseAck(b *testing.B) {

@@ -117,6 +117,9 @@ func Open(path string, opts ...Option) (*Queue, error) {
 		// rebuilding the list when the file is opened. A queue's file stays small.
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
+		// Map ahead, so the file's first growths need no remapping, which waits for every
+		// read transaction. It costs address space, not memory.
+		InitialMmapSize: 64 << 20,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
