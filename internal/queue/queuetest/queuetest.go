@@ -30,6 +30,9 @@ type NewFunc func(t *testing.T, c Config) queue.Queue
 // patience bounds every wait for something that should happen.
 const patience = 10 * time.Second
 
+// window is the key window of the idempotency test: long enough to do a few things within.
+const window = 2 * time.Second
+
 // Run runs the suite against the queues newQueue makes.
 func Run(t *testing.T, newQueue NewFunc) {
 	tests := []struct {
@@ -51,7 +54,7 @@ func Run(t *testing.T, newQueue NewFunc) {
 		{"DeadLetter", Config{MaxAttempts: 3}, testDeadLetter},
 		{"DeadLetterOnExpiry", Config{MaxAttempts: 2}, testDeadLetterOnExpiry},
 		{"FailedPages", Config{MaxAttempts: 1}, testFailedPages},
-		{"IdempotencyKey", Config{KeyWindow: time.Second}, testIdempotencyKey},
+		{"IdempotencyKey", Config{KeyWindow: window}, testIdempotencyKey},
 		{"KeyOutlivesWindowWhileQueued", Config{KeyWindow: 200 * time.Millisecond}, testKeyWhileQueued},
 		{"ConcurrentSameKey", Config{}, testConcurrentSameKey},
 		{"ConcurrentProducersConsumers", Config{MaxAttempts: 100}, testConcurrent},
@@ -492,6 +495,7 @@ func testFailedPages(t *testing.T, q queue.Queue) {
 
 func testIdempotencyKey(t *testing.T, q queue.Queue) {
 	ctx := ctxT(t)
+	start := time.Now()
 	first := put(t, q, queue.Item{Key: "form-42", Payload: []byte("one")})
 	id, err := q.Put(ctx, queue.Item{Key: "form-42", Payload: []byte("two")})
 	if id != first || !errors.Is(err, queue.ErrDuplicate) {
@@ -509,10 +513,15 @@ func testIdempotencyKey(t *testing.T, q queue.Queue) {
 		}
 	}
 	// Done with, but still within the window: the key is remembered.
-	if id, err := q.Put(ctx, queue.Item{Key: "form-42"}); id != first || !errors.Is(err, queue.ErrDuplicate) {
+	id, err = q.Put(ctx, queue.Item{Key: "form-42"})
+	switch {
+	case time.Since(start) >= window:
+		t.Log("the machine was too slow to check the key within its window")
+	case id != first || !errors.Is(err, queue.ErrDuplicate):
 		t.Fatalf("Put after Ack within the window = %q, %v; want %q, ErrDuplicate", id, err, first)
+	default:
+		wantStats(t, q, queue.Stats{})
 	}
-	wantStats(t, q, queue.Stats{})
 
 	var again string
 	eventually(t, "the key to be forgotten after its window", func() bool {
