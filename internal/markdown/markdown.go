@@ -46,7 +46,7 @@ type Info struct {
 // Heading is a heading of a document.
 type Heading struct {
 	Level int    // 2 or 3
-	ID    string // the element's id, unique within the document
+	ID    string // the element's id: unique in the document, unless an editor wrote one twice
 	Text  string // plain text
 }
 
