@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,9 +50,7 @@ func HugoPath(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return Binary(ctx, "hugo-"+version, func(ctx context.Context, dst string) error {
-		return goBuild(ctx, filepath.Join(root, "tools"), dst, hugoModule)
-	})
+	return Binary(ctx, "hugo-"+version, GoBuild(filepath.Join(root, "tools"), hugoModule))
 }
 
 // Hugo returns the path of the cached Hugo binary for a test, building it if needed.
@@ -68,18 +65,4 @@ func Hugo(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// goBuild builds pkg with the module in dir into dst.
-func goBuild(ctx context.Context, dir, dst, pkg string) error {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, gobin, "build", "-o", dst, pkg)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
-	}
-	return nil
 }

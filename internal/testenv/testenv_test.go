@@ -192,3 +192,36 @@ func TestStart(t *testing.T) {
 		t.Error("the port still accepts connections")
 	}
 }
+
+// TestGoInstall installs a small program whose module the root go.mod already requires, so
+// that it comes from the module cache.
+func TestGoInstall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	t.Setenv("PARVIS_TEST_CACHE", t.TempDir())
+	tests := []struct {
+		name, pkg, wantErr string
+	}{
+		{"stringer-v0.49.0", "golang.org/x/tools/cmd/stringer@v0.49.0", ""},
+		{"no-version", "golang.org/x/tools/cmd/stringer", "want package@version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, err := Binary(context.Background(), tt.name, GoInstall(tt.pkg))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ := exec.Command(path, "-help").CombinedOutput()
+			if !strings.Contains(string(out), "stringer") {
+				t.Errorf("%s -help: %s", path, out)
+			}
+		})
+	}
+}
