@@ -2,6 +2,7 @@ package antispam
 
 import (
 	"hash/maphash"
+	"math"
 	"net/netip"
 	"sync"
 	"time"
@@ -80,8 +81,9 @@ func (l *limiter[K]) allow(key K, now time.Time) (time.Duration, bool) {
 	if b.AllowN(now, 1) {
 		return 0, true
 	}
-	wait := time.Duration((1 - b.TokensAt(now)) / float64(l.limit) * float64(time.Second))
-	return max(wait, time.Millisecond), false
+	// Whole milliseconds, rounded up: the service rounds again, up to seconds.
+	ms := math.Ceil((1 - b.TokensAt(now)) / float64(l.limit) * 1e3)
+	return max(time.Duration(ms)*time.Millisecond, time.Millisecond), false
 }
 
 func (l *limiter[K]) sweep(s *shard[K], now time.Time) {

@@ -1,0 +1,168 @@
+package antispam
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+const page = `<!doctype html><html lang="fr"><body>
+<form class="comment-form" method="post" action="/api/v1/entries/comment" data-parvis-form="comment">
+<input type="hidden" name="options[token]" value="parvis-form-token"></form>
+<FORM method=post action="https://svc.example/v3/entry/github/o/r/main/event?x=1#f">
+<input type="hidden" name="options[token]" value='parvis-form-token'></FORM>
+<form data-other="1" action="/api/v1/entries/photo/" >
+<input type="hidden" name="options[token]" value=parvis-form-token></form>
+</body></html>`
+
+var tokenRE = regexp.MustCompile(`p1\.[A-Za-z0-9_-]+\.[0-9a-z]+\.[0-9]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}`)
+
+func TestStamp(t *testing.T) {
+	c := newChecker(t, nil)
+	out := string(c.Stamp([]byte(page), t0))
+	if strings.Contains(out, Placeholder) {
+		t.Fatalf("placeholder left:\n%s", out)
+	}
+	toks := tokenRE.FindAllString(out, -1)
+	want := []string{"comment", "event", "photo"}
+	if len(toks) != len(want) {
+		t.Fatalf("%d tokens in\n%s", len(toks), out)
+	}
+	for i, tok := range toks {
+		got, ok := c.parse(tok)
+		if !ok || got.form != want[i] || !got.issued.Equal(t0) {
+			t.Errorf("token %d: %+v, %v; want form %s", i, got, ok, want[i])
+		}
+	}
+	if tokenRE.ReplaceAllString(out, Placeholder) != page {
+		t.Error("Stamp changed more than the placeholders")
+	}
+	plain := []byte("<p>nothing to stamp</p>")
+	if got := c.Stamp(plain, t0); &got[0] != &plain[0] {
+		t.Error("a page without placeholder was copied")
+	}
+}
+
+func TestStampHTML(t *testing.T) {
+	c := newChecker(t, nil)
+	c.now = func() time.Time { return t0 }
+	files := fstest.MapFS{
+		"index.html":       {Data: []byte(page), ModTime: t0},
+		"about/index.html": {Data: []byte("<p>about</p>"), ModTime: t0},
+		"css/site.css":     {Data: []byte("/* " + Placeholder + " */"), ModTime: t0},
+	}
+	srv := httptest.NewServer(c.StampHTML(http.FileServerFS(files)))
+	defer srv.Close()
+	get := func(method, path string, hdr map[string]string) (*http.Response, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+
+	res, body := get("GET", "/", map[string]string{"If-Modified-Since": t0.Add(time.Hour).Format(http.TimeFormat)})
+	if res.StatusCode != 200 || strings.Contains(body, Placeholder) || len(tokenRE.FindAllString(body, -1)) != 3 {
+		t.Fatalf("%d:\n%s", res.StatusCode, body)
+	}
+	if res.ContentLength != int64(len(body)) || res.Header.Get("Last-Modified") != "" ||
+		res.Header.Get("Cache-Control") != "private, no-cache" {
+		t.Errorf("headers: %v (length %d)", res.Header, len(body))
+	}
+	_, again := get("GET", "/", nil)
+	if again == body {
+		t.Error("two fetches, the same tokens")
+	}
+	res, _ = get("HEAD", "/", nil)
+	if res.StatusCode != 200 || res.Header.Get("Content-Length") != "" {
+		t.Errorf("HEAD: %d %v", res.StatusCode, res.Header)
+	}
+	// A page without forms and other files are served as they are, 304 included.
+	res, body = get("GET", "/about/", nil)
+	if body != "<p>about</p>" || res.Header.Get("Last-Modified") == "" {
+		t.Errorf("about: %v %q", res.Header, body)
+	}
+	res, body = get("GET", "/css/site.css", map[string]string{"If-Modified-Since": t0.Add(time.Hour).Format(http.TimeFormat)})
+	if res.StatusCode != http.StatusNotModified {
+		t.Errorf("css: %d %q", res.StatusCode, body)
+	}
+	_, body = get("GET", "/css/site.css", nil)
+	if !strings.Contains(body, Placeholder) {
+		t.Errorf("css rewritten: %q", body)
+	}
+}
+
+func TestChallengeHandler(t *testing.T) {
+	c := newChecker(t, func(cfg *Config) { cfg.Origins = []string{"https://www.belcombe.fr"} })
+	c.now = func() time.Time { return t0 }
+	h := c.ChallengeHandler()
+	do := func(method, target, origin string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, target, nil)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	w := do("GET", "/api/v1/challenge?form=comment", "https://www.belcombe.fr")
+	var got struct {
+		Token      string `json:"token"`
+		Difficulty int    `json:"difficulty"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != 200 {
+		t.Fatalf("%d %q: %v", w.Code, w.Body, err)
+	}
+	if tok, ok := c.parse(got.Token); !ok || tok.form != "comment" || got.Difficulty != testDifficulty {
+		t.Errorf("answer %+v", got)
+	}
+	hd := w.Header()
+	if hd.Get("Access-Control-Allow-Origin") != "https://www.belcombe.fr" || hd.Get("Cache-Control") != "no-store" ||
+		hd.Get("Content-Type") != "application/json" || hd.Get("Set-Cookie") != "" ||
+		hd.Get("Access-Control-Allow-Credentials") != "" || hd.Get("Vary") != "Origin" {
+		t.Errorf("headers %v", hd)
+	}
+	if w := do("GET", "/c?form=document", ""); !strings.Contains(w.Body.String(), `"difficulty":0`) {
+		t.Errorf("form without challenge: %s", w.Body)
+	}
+	if w := do("GET", "/c?form=comment", "https://evil.example"); w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Error("foreign origin allowed")
+	}
+	for _, tt := range []struct {
+		method, target string
+		code           int
+	}{
+		{"GET", "/c", 404},
+		{"GET", "/c?form=unknown", 404},
+		{"GET", "/c?form=%22%3E", 404},
+		{"POST", "/c?form=comment", 405},
+		{"OPTIONS", "/c?form=comment", 204},
+		{"HEAD", "/c?form=comment", 200},
+	} {
+		if w := do(tt.method, tt.target, ""); w.Code != tt.code || w.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("%s %s: %d, want %d", tt.method, tt.target, w.Code, tt.code)
+		}
+	}
+	// Without a forms policy any well-formed name is served.
+	open := newChecker(t, func(cfg *Config) { cfg.Forms = nil })
+	if w := open.ChallengeHandler(); w == nil {
+		t.Fatal("nil handler")
+	}
+	rec := httptest.NewRecorder()
+	open.ChallengeHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/c?form=any_form", nil))
+	if rec.Code != 200 {
+		t.Errorf("open policy: %d", rec.Code)
+	}
+}
