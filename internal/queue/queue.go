@@ -32,6 +32,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -41,7 +42,7 @@ import (
 // Item is one queued submission. Put reads ID, Key, Kind and Payload; the queue sets the
 // other fields.
 type Item struct {
-	ID      string // unique; Put makes a sortable one (a ULID) when empty
+	ID      string // unique, of ASCII letters, digits, '-' and '_'; Put makes a ULID when empty
 	Key     string // idempotency key: a re-sent form with the same Key is not queued twice
 	Kind    string // the form's name
 	Payload []byte // opaque to the queue
@@ -136,8 +137,8 @@ func Check(it Item) error {
 	switch {
 	case it.ID == "":
 		return fmt.Errorf("%w: empty ID", ErrInvalid)
-	case len(it.ID) > MaxIDLen || !utf8.ValidString(it.ID):
-		return fmt.Errorf("%w: ID must be valid UTF-8 of at most %d bytes", ErrInvalid, MaxIDLen)
+	case len(it.ID) > MaxIDLen || strings.TrimFunc(it.ID, idRune) != "":
+		return fmt.Errorf("%w: ID %q: want at most %d letters, digits, '-' and '_'", ErrInvalid, it.ID, MaxIDLen)
 	case len(it.Key) > MaxKeyLen:
 		return fmt.Errorf("%w: key of %d bytes, at most %d", ErrInvalid, len(it.Key), MaxKeyLen)
 	case len(it.Kind) > MaxKindLen:
@@ -146,6 +147,12 @@ func Check(it Item) error {
 		return fmt.Errorf("%w: payload of %d bytes, at most %d", ErrInvalid, len(it.Payload), MaxPayload)
 	}
 	return nil
+}
+
+// idRune reports whether r may appear in an ID. IDs end up in branch names, file names and
+// URLs, so they keep to characters that are safe in all three.
+func idRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
 }
 
 // ErrorText returns what an implementation records as LastError for cause.

@@ -225,6 +225,8 @@ func testInvalid(t *testing.T, q queue.Queue) {
 	bad := []queue.Item{
 		{Payload: make([]byte, queue.MaxPayload+1)},
 		{ID: string(bytes.Repeat([]byte("x"), queue.MaxIDLen+1))},
+		{ID: "../../etc/passwd"},
+		{ID: "with space"},
 		{Key: string(bytes.Repeat([]byte("k"), queue.MaxKeyLen+1))},
 		{Kind: string(bytes.Repeat([]byte("c"), queue.MaxKindLen+1))},
 	}
