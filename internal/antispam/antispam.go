@@ -40,7 +40,7 @@ func Reasons() []string {
 
 // Defaults for the zero values of Config and site.AntispamSpec.
 const (
-	DefaultDifficulty  = 18 // leading zero bits: a few hundred milliseconds of challenge.js
+	DefaultDifficulty  = 19 // leading zero bits: about 300 ms of challenge.js in Chromium
 	DefaultMaxTokenAge = 24 * time.Hour
 	DefaultMinSeconds  = 3
 	DefaultMaxLinks    = 3

@@ -108,13 +108,17 @@ func countLinks(s string) int {
 			} else {
 				i++
 			}
-		default:
+		case isAlnum(c):
 			if end := linkAt(s, i); end > i {
 				n++
 				i = end
-			} else {
-				i++
+				continue
 			}
+			// No link starts inside a word.
+			for i++; i < len(s) && isAlnum(s[i]); i++ {
+			}
+		default:
+			i++
 		}
 	}
 	return n
