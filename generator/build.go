@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net/url"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/parvis/parvis/internal/markdown"
 	"github.com/parvis/parvis/internal/site"
 	"github.com/parvis/parvis/themes"
 )
@@ -23,9 +26,10 @@ type build struct {
 	g       *Generator
 	site    *site.Site
 	th      *theme
-	md      bodyRenderer
-	comment bodyRenderer
+	md      *markdown.Renderer
+	comment *markdown.Renderer
 	sv      *SiteView
+	forms   *formSet
 
 	views    map[*site.Page]*PageView
 	sections map[string][]*PageView // by section folder, newest first (events: by start)
@@ -68,7 +72,7 @@ func newBuild(g *Generator) (*build, error) {
 	b := &build{
 		g: g, site: s, th: th,
 		md:       newPageRenderer(cfg.Markdown.Unsafe, cfg.Markdown.Typography),
-		comment:  newCommentRenderer(),
+		comment:  newCommentRenderer(cfg.Markdown.Typography),
 		views:    make(map[*site.Page]*PageView, len(s.Pages)),
 		sections: map[string][]*PageView{},
 		tags:     map[string]*tagSet{},
@@ -80,6 +84,9 @@ func newBuild(g *Generator) (*build, error) {
 		Now: g.now, Year: g.now.In(cfg.Location).Year(),
 	}
 	b.index()
+	if err := b.prepareForms(); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -91,9 +98,13 @@ func (b *build) index() {
 		v.CommentCount = site.CountComments(b.site.Comments[p.Ref])
 		if p.Event != nil {
 			v.ICS = cfg.RelURL(p.URL + p.Slug + ".ics")
+			v.MapURL = mapURL(p.Event)
 		}
 		b.views[p] = v
-		b.sections[p.Section] = append(b.sections[p.Section], v)
+		// A page of a dossier's folder is listed by its dossier, not among the dossiers.
+		if p.InDossier == "" {
+			b.sections[p.Section] = append(b.sections[p.Section], v)
+		}
 		for _, t := range p.Tags {
 			slug := Slugify(t)
 			if slug == "" {
@@ -145,7 +156,8 @@ func (b *build) index() {
 				}
 				u = cfg.RelURL(u)
 			}
-			v.Image = &ImageView{URL: u, Alt: ""}
+			alt, _ := p.Params["imageAlt"].(string)
+			v.Image = &ImageView{URL: u, Alt: alt}
 		}
 	}
 	for sec, l := range b.sections {
@@ -199,22 +211,31 @@ func eventLess(a, b *PageView) bool {
 // job is one unit of output work.
 type job func(buf *bytes.Buffer) error
 
-// run renders the pages first (they compute the summaries the lists show), then everything
-// else, each phase on a pool of workers.
+// run renders the pages first (they compute the summaries that lists and dossiers show),
+// then dossiers, lists and everything else, each phase on a pool of workers.
 func (b *build) run(ctx context.Context) error {
 	out := b.g.out
-	var jobs []job
+	var jobs, later []job
 	for _, p := range b.site.Pages {
 		p := p
-		jobs = append(jobs, func(buf *bytes.Buffer) error { return b.renderPage(buf, p) })
+		j := func(buf *bytes.Buffer) error { return b.renderPage(buf, p) }
+		if p.Dossier != nil {
+			later = append(later, j) // its cards show its items' summaries
+		} else {
+			jobs = append(jobs, j)
+		}
 	}
-	stop := b.startProgress(len(jobs))
+	stop := b.startProgress(len(b.site.Pages))
 	err := b.parallel(ctx, jobs)
+	if err == nil {
+		err = b.parallel(ctx, later)
+	}
 	stop()
 	if err != nil {
 		return b.abort(err)
 	}
 	jobs = b.listJobs()
+	jobs = append(jobs, b.formJobs()...)
 	jobs = append(jobs, b.feedJobs()...)
 	jobs = append(jobs, b.staticJobs()...)
 	if err := b.parallel(ctx, jobs); err != nil {
@@ -289,9 +310,10 @@ func (b *build) write(name string, data []byte) error {
 
 func (b *build) renderPage(buf *bytes.Buffer, p *site.Page) error {
 	v := b.views[p]
-	var body bytes.Buffer
+	body := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBuffer(body)
 	body.Grow(len(p.Body) * 2)
-	info, err := b.md.render(&body, p.Body)
+	info, err := b.md.Render(body, p.Body)
 	if err != nil {
 		return &site.Error{File: p.Path, Line: p.BodyLine, Err: err}
 	}
@@ -301,13 +323,19 @@ func (b *build) renderPage(buf *bytes.Buffer, p *site.Page) error {
 	if v.Description == "" {
 		v.Description = v.Summary
 	}
-	v.Headings = info.Headings
+	v.Headings = headings(info.Headings)
 	v.ReadingTime = (info.Words + 199) / 200
 
 	if p.Photo != nil {
 		img, err := b.photo(p)
 		if err != nil {
 			return &site.Error{File: p.Photo.Image.Path, Err: err}
+		}
+		v.Image = img
+	} else if v.Image != nil && p.Bundle != "" {
+		img, err := b.pageImage(p, v.Image)
+		if err != nil {
+			return &site.Error{File: p.Path, Err: fmt.Errorf("image: %v", err)}
 		}
 		v.Image = img
 	}
@@ -317,10 +345,26 @@ func (b *build) renderPage(buf *bytes.Buffer, p *site.Page) error {
 	}
 	d := b.data(string(p.Kind), v.Title, v.Description, p.URL)
 	d.Page = v
-	d.Content = template.HTML(body.String())
+	d.Content = template.HTML(body.Bytes())
 	d.Comments = comments
 	d.CommentCount = v.CommentCount
-	d.CommentsOpen = p.Comments && b.site.Config.Forms["comment"] != nil
+	d.CommentsOpen = p.Comments && b.forms.byName[commentForm] != nil
+	if d.CommentsOpen {
+		var replyTo []*CommentView
+		if b.forms.byName[commentForm].HasReply && len(comments) > 0 {
+			replyTo = flatten(comments, make([]*CommentView, 0, v.CommentCount))
+		}
+		d.CommentForm = b.formFor(commentForm, v, replyTo)
+		d.HasForms = true
+	}
+	if names, ok := p.Params["forms"]; ok {
+		d.Forms, _ = b.listedForms(names) // checked when the build started
+	} else if p.URL == b.forms.base {
+		d.Forms = b.forms.ordered
+	}
+	if p.Dossier != nil {
+		d.Groups = b.dossierGroups(p, v.Items)
+	}
 	d.Breadcrumbs = b.crumbs(p)
 	if v.Image != nil {
 		d.Image = b.abs(v.Image.URL)
@@ -360,6 +404,55 @@ func (b *build) renderPage(buf *bytes.Buffer, p *site.Page) error {
 	return nil
 }
 
+// bodyBuffers hold rendered bodies while their page is executed; a page's HTML is copied
+// into the output, so the buffer can serve the next page.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 1<<20 {
+		return // an outsized page: let it go rather than keep its memory
+	}
+	buf.Reset()
+	bodyBuffers.Put(buf)
+}
+
+// dossierGroups sorts a dossier's items by kind: its own pages first, then news, events,
+// documents and photos.
+func (b *build) dossierGroups(p *site.Page, items []*PageView) []Group {
+	var own []*PageView
+	byKind := map[site.Kind][]*PageView{}
+	for _, it := range items {
+		if it.InDossier == p.Ref {
+			own = append(own, it)
+			continue
+		}
+		byKind[it.Kind] = append(byKind[it.Kind], it)
+	}
+	var groups []Group
+	if len(own) > 0 {
+		groups = append(groups, Group{Name: b.th.translate("dossier_pages"), Key: "pages", Pages: own})
+	}
+	for _, k := range []site.Kind{site.KindArticle, site.KindEvent, site.KindDocument, site.KindPhoto, site.KindPage} {
+		if l := byKind[k]; len(l) > 0 {
+			groups = append(groups, Group{Name: b.th.translate("dossier_" + string(k)), Key: string(k), Pages: l})
+		}
+	}
+	return groups
+}
+
+// mapURL links an event's place on OpenStreetMap: its point when it has one, else a search
+// for its address. It is a plain link: pages embed no map and load nothing from elsewhere.
+func mapURL(e *site.Event) string {
+	if e.Geo != nil {
+		lat, lon := strconv.FormatFloat(e.Geo.Lat, 'f', -1, 64), strconv.FormatFloat(e.Geo.Lon, 'f', -1, 64)
+		return "https://www.openstreetmap.org/?mlat=" + lat + "&mlon=" + lon + "#map=17/" + lat + "/" + lon
+	}
+	if e.Address != "" {
+		return "https://www.openstreetmap.org/search?query=" + url.QueryEscape(e.Address)
+	}
+	return ""
+}
+
 // abs turns a site path with the base folder into an absolute URL.
 func (b *build) abs(rel string) string {
 	if strings.Contains(rel, "://") {
@@ -387,7 +480,7 @@ func (b *build) crumbs(p *site.Page) []Link {
 	if p.Kind == site.KindPage {
 		return l
 	}
-	l = append(l, Link{Name: b.th.translate("section_" + p.Section), URL: cfg.RelURL("/" + p.Section + "/")})
+	l = append(l, Link{Name: b.sectionTitle(p.Section), URL: cfg.RelURL("/" + p.Section + "/")})
 	if p.InDossier != "" {
 		if d := b.site.Page(p.InDossier); d != nil {
 			l = append(l, Link{Name: d.Title, URL: cfg.RelURL(d.URL)})
@@ -396,7 +489,15 @@ func (b *build) crumbs(p *site.Page) []Link {
 	return l
 }
 
-// comments renders a thread, sanitizing each body.
+// sectionTitle is a section's name: its _index.md title, or the theme's.
+func (b *build) sectionTitle(sec string) string {
+	if idx := b.site.Sections[sec]; idx != nil && idx.Title != "" {
+		return idx.Title
+	}
+	return b.th.translate("section_" + sec)
+}
+
+// comments renders a thread. The comment renderer sanitizes every body.
 func (b *build) comments(l []*site.Comment, depth int) ([]*CommentView, error) {
 	if len(l) == 0 {
 		return nil, nil
@@ -405,7 +506,7 @@ func (b *build) comments(l []*site.Comment, depth int) ([]*CommentView, error) {
 	var buf bytes.Buffer
 	for _, c := range l {
 		buf.Reset()
-		if _, err := b.comment.render(&buf, []byte(c.Body)); err != nil {
+		if _, err := b.comment.Render(&buf, []byte(c.Body)); err != nil {
 			return nil, &site.Error{File: c.Path, Err: err}
 		}
 		replies, err := b.comments(c.Replies, depth+1)
@@ -419,11 +520,24 @@ func (b *build) comments(l []*site.Comment, depth int) ([]*CommentView, error) {
 		}
 		out = append(out, &CommentView{
 			ID: c.ID, Anchor: "comment-" + c.ID, Name: c.Name, Date: c.Date,
-			HTML: template.HTML(sanitizeComment(buf.Bytes())), Avatar: c.Avatar, Initial: initial,
+			HTML: template.HTML(buf.String()), Avatar: c.Avatar, Tone: tone(c), Initial: initial,
 			Depth: depth, Parent: c.Parent, Replies: replies,
 		})
 	}
 	return out, nil
+}
+
+// tone picks one of eight colours for a commenter, the same for the same person.
+func tone(c *site.Comment) int {
+	key := c.Avatar
+	if key == "" {
+		key = c.Name
+	}
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return int(h % 8)
 }
 
 // startProgress prints "Rendering n/total pages" on a terminal while a long build runs.

@@ -21,7 +21,30 @@ var thumbWidths = []int{320, 640, 1280}
 
 // photo decodes a photo's image, writes its resized versions and returns how to show it.
 func (b *build) photo(p *site.Page) (*ImageView, error) {
-	res := p.Photo.Image
+	alt := p.Photo.Alt
+	if alt == "" {
+		alt = p.Photo.Caption
+	}
+	return b.image(p, p.Photo.Image, alt)
+}
+
+// pageImage gives a page's image (front matter image) its thumbnails when it is a file of
+// the page's bundle, so that cards do not load a full-sized picture.
+func (b *build) pageImage(p *site.Page, v *ImageView) (*ImageView, error) {
+	for _, r := range p.Resources {
+		if r.Name != p.Image {
+			continue
+		}
+		switch r.MediaType {
+		case "image/jpeg", "image/png", "image/gif":
+			return b.image(p, r, v.Alt)
+		}
+	}
+	return v, nil
+}
+
+// image decodes a bundle's image, writes its resized versions and returns how to show it.
+func (b *build) image(p *site.Page, res *site.Resource, alt string) (*ImageView, error) {
 	data, err := fs.ReadFile(b.g.src, res.Path)
 	if err != nil {
 		return nil, err
@@ -42,10 +65,6 @@ func (b *build) photo(p *site.Page) (*ImageView, error) {
 	}
 	cfg := b.site.Config
 	bounds := img.Bounds()
-	alt := p.Photo.Alt
-	if alt == "" {
-		alt = p.Photo.Caption
-	}
 	v := &ImageView{URL: cfg.RelURL(p.URL + res.Name), Width: bounds.Dx(), Height: bounds.Dy(), Alt: alt}
 	v.Thumb = v.URL
 	var srcset []string

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"slices"
 	"time"
 
 	"github.com/parvis/parvis/internal/site"
@@ -26,7 +27,9 @@ func (b *build) listJobs() []job {
 			return b.sectionData(d, sec)
 		})...)
 	}
-	jobs = append(jobs, b.paginate("/photos/", b.photos, galleryPage, "gallery", func(d *Data) error {
+	photos := b.galleryOrder()
+	jobs = append(jobs, b.paginate("/photos/", photos, galleryPage, "gallery", func(d *Data) error {
+		d.Groups = b.contestGroups(d.Pages)
 		return b.sectionData(d, "photos")
 	})...)
 	jobs = append(jobs, b.calendarJobs()...)
@@ -38,13 +41,12 @@ func (b *build) listJobs() []job {
 // sectionData fills a list's title and intro from the section's _index.md, if any.
 func (b *build) sectionData(d *Data, sec string) error {
 	d.Section = sec
-	d.Title = b.th.translate("section_" + sec)
+	d.Title = b.sectionTitle(sec)
 	if idx := b.site.Sections[sec]; idx != nil {
-		d.Title = idx.Title
 		d.Description = idx.Description
 		if len(bytes.TrimSpace(idx.Body)) > 0 {
 			var buf bytes.Buffer
-			info, err := b.md.render(&buf, idx.Body)
+			info, err := b.md.Render(&buf, idx.Body)
 			if err != nil {
 				return &site.Error{File: idx.Path, Err: err}
 			}
@@ -56,6 +58,35 @@ func (b *build) sectionData(d *Data, sec string) error {
 	}
 	d.Breadcrumbs = []Link{{Name: b.th.translate("home"), URL: b.site.Config.RelURL("/")}}
 	return nil
+}
+
+// pagerLinks picks the numbered links of page n among len(urls): the first, the last, and
+// two on each side of n, with a gap for each run of left-out numbers (a gap that would hide
+// a single number shows the number instead).
+func pagerLinks(n int, urls []string) []PagerLink {
+	total := len(urls)
+	if total < 2 {
+		return nil
+	}
+	var out []PagerLink
+	add := func(i int) {
+		out = append(out, PagerLink{Number: i, URL: urls[i-1], Current: i == n})
+	}
+	prev := 0
+	for _, i := range []int{1, n - 2, n - 1, n, n + 1, n + 2, total} {
+		if i <= prev || i < 1 || i > total {
+			continue
+		}
+		switch {
+		case i-prev == 2:
+			add(prev + 1)
+		case i-prev > 2:
+			out = append(out, PagerLink{Gap: true})
+		}
+		add(i)
+		prev = i
+	}
+	return out
 }
 
 // paginate splits items into pages of size n under base (base, base/page/2/, …); each page
@@ -72,9 +103,9 @@ func (b *build) paginate(base string, items []*PageView, n int, layout string, f
 		}
 		return fmt.Sprintf("%spage/%d/", base, i)
 	}
-	links := make([]Link, total)
-	for i := range links {
-		links[i] = Link{Name: fmt.Sprint(i + 1), URL: cfg.RelURL(pageURL(i + 1))}
+	urls := make([]string, total)
+	for i := range urls {
+		urls[i] = cfg.RelURL(pageURL(i + 1))
 	}
 	jobs := make([]job, 0, total)
 	for i := 1; i <= total; i++ {
@@ -86,12 +117,12 @@ func (b *build) paginate(base string, items []*PageView, n int, layout string, f
 			}
 			d := b.data(layout, "", "", pageURL(i))
 			d.Pages = items[lo:hi]
-			d.Pager = &Pager{Number: i, Total: total, First: links[0].URL, Last: links[total-1].URL, Pages: links}
+			d.Pager = &Pager{Number: i, Total: total, First: urls[0], Last: urls[total-1], Links: pagerLinks(i, urls)}
 			if i > 1 {
-				d.Pager.Prev = links[i-2].URL
+				d.Pager.Prev = urls[i-2]
 			}
 			if i < total {
-				d.Pager.Next = links[i].URL
+				d.Pager.Next = urls[i]
 			}
 			if err := fill(d); err != nil {
 				return err
@@ -180,6 +211,7 @@ func (b *build) calendarJobs() []job {
 		d.Upcoming = upcoming
 		d.Past = past[:min(len(past), cfg.Paginate)]
 		d.Months = months
+		d.Month = b.currentMonth(months)
 		if err := b.th.execute(buf, "calendar", d); err != nil {
 			return err
 		}
@@ -255,6 +287,11 @@ func (b *build) months() []*Month {
 				if week[i].InMonth {
 					week[i].Events = byDay[k]
 					mo.Count += len(byDay[k])
+					for _, v := range byDay[k] {
+						if !slices.Contains(mo.Events, v) {
+							mo.Events = append(mo.Events, v)
+						}
+					}
 				}
 				day = day.AddDate(0, 0, 1)
 			}
@@ -292,9 +329,12 @@ func dateAfter(a, b time.Time) bool {
 func (b *build) homeJob() job {
 	return func(buf *bytes.Buffer) error {
 		d := b.data("home", b.site.Config.Title, b.site.Config.Description, "/")
+		if idx := b.site.Sections[""]; idx != nil && idx.Title != "" {
+			d.Title = idx.Title // the home page's heading; <title> keeps the site's name
+		}
 		if idx := b.site.Sections[""]; idx != nil && len(bytes.TrimSpace(idx.Body)) > 0 {
 			var body bytes.Buffer
-			if _, err := b.md.render(&body, idx.Body); err != nil {
+			if _, err := b.md.Render(&body, idx.Body); err != nil {
 				return &site.Error{File: idx.Path, Err: err}
 			}
 			d.Intro = template.HTML(body.String())
@@ -321,4 +361,75 @@ func (b *build) notFoundJob() job {
 		}
 		return b.write("404.html", buf.Bytes())
 	}
+}
+
+// currentMonth picks the month the calendar page shows: the build's month, else the first
+// month after it, else the last one.
+func (b *build) currentMonth(months []*Month) *Month {
+	if len(months) == 0 {
+		return nil
+	}
+	now := b.g.now.In(b.site.Config.Location)
+	this := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
+	for _, m := range months {
+		if !m.Start.Before(this) {
+			return m
+		}
+	}
+	return months[len(months)-1]
+}
+
+// galleryOrder orders the photos for the gallery: by contest, the contest with the newest
+// photo first, then the photos of no contest; newest first within each.
+func (b *build) galleryOrder() []*PageView {
+	type contest struct {
+		name   string
+		photos []*PageView
+	}
+	var contests []*contest
+	byName := map[string]*contest{}
+	var rest []*PageView
+	for _, v := range b.photos { // newest first
+		name := v.Photo.Contest
+		if name == "" {
+			rest = append(rest, v)
+			continue
+		}
+		c := byName[name]
+		if c == nil {
+			c = &contest{name: name}
+			byName[name] = c
+			contests = append(contests, c)
+		}
+		c.photos = append(c.photos, v)
+	}
+	out := make([]*PageView, 0, len(b.photos))
+	for _, c := range contests {
+		out = append(out, c.photos...)
+	}
+	return append(out, rest...)
+}
+
+// contestGroups splits a gallery page's photos by contest. Without any contest it returns
+// one group with no name.
+func (b *build) contestGroups(photos []*PageView) []Group {
+	var groups []Group
+	any := false
+	for _, v := range photos {
+		name := v.Photo.Contest
+		any = any || name != ""
+		if len(groups) == 0 || groups[len(groups)-1].Key != Slugify(name) {
+			g := Group{Name: name, Key: Slugify(name)}
+			if name == "" {
+				g.Name = b.th.translate("other_photos")
+			}
+			groups = append(groups, g)
+		}
+		g := &groups[len(groups)-1]
+		g.Pages = append(g.Pages, v)
+	}
+	if !any && len(groups) == 1 {
+		groups[0].Name = ""
+	}
+	return groups
 }

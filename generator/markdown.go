@@ -1,110 +1,30 @@
 package generator
 
 import (
-	"bytes"
-	"io"
-	"strings"
-	"unicode/utf8"
-
-	"github.com/microcosm-cc/bluemonday"
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
-	"github.com/yuin/goldmark/parser"
-	"github.com/yuin/goldmark/renderer/html"
-	"github.com/yuin/goldmark/text"
+	"github.com/parvis/parvis/internal/markdown"
 )
 
-// mdInfo is what rendering a body tells besides its HTML.
-type mdInfo struct {
-	Summary  string
-	Headings []Heading
-	Words    int
+// reservedIDs are the element ids the default theme uses itself: a heading of a page body
+// must not take one, or the skip link and the comment anchors would land on it.
+var reservedIDs = []string{"contenu", "main", "navigation", "pied-de-page", "comments", "comment-form", "comment-sent", "sommaire"}
+
+// newPageRenderer renders editors' pages with the site's Markdown settings.
+func newPageRenderer(unsafe bool, typography string) *markdown.Renderer {
+	return markdown.New(markdown.WithUnsafe(unsafe), markdown.WithTypography(typography), markdown.WithReservedIDs(reservedIDs...))
 }
 
-// bodyRenderer turns Markdown into HTML.
-type bodyRenderer interface {
-	render(w io.Writer, src []byte) (mdInfo, error)
+// newCommentRenderer renders citizens' comments: raw HTML off, output sanitized.
+func newCommentRenderer(typography string) *markdown.Renderer {
+	return markdown.NewComment(markdown.WithTypography(typography))
 }
 
-type goldmarkRenderer struct{ md goldmark.Markdown }
-
-func newPageRenderer(unsafe bool, typography string) bodyRenderer {
-	opts := []goldmark.Option{
-		goldmark.WithExtensions(extension.GFM, extension.Footnote),
-		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+func headings(hs []markdown.Heading) []Heading {
+	if len(hs) == 0 {
+		return nil
 	}
-	if unsafe {
-		opts = append(opts, goldmark.WithRendererOptions(html.WithUnsafe()))
+	out := make([]Heading, len(hs))
+	for i, h := range hs {
+		out[i] = Heading{Level: h.Level, ID: h.ID, Text: h.Text}
 	}
-	return &goldmarkRenderer{md: goldmark.New(opts...)}
+	return out
 }
-
-func newCommentRenderer() bodyRenderer {
-	return &goldmarkRenderer{md: goldmark.New(goldmark.WithExtensions(extension.Strikethrough, extension.Linkify))}
-}
-
-func (r *goldmarkRenderer) render(w io.Writer, src []byte) (mdInfo, error) {
-	doc := r.md.Parser().Parse(text.NewReader(src))
-	var info mdInfo
-	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		if !entering {
-			return ast.WalkContinue, nil
-		}
-		switch n := n.(type) {
-		case *ast.Paragraph:
-			if info.Summary == "" {
-				info.Summary = cut(plain(n, src), 300)
-			}
-		case *ast.Heading:
-			if n.Level == 2 || n.Level == 3 {
-				id, _ := n.AttributeString("id")
-				idb, _ := id.([]byte)
-				info.Headings = append(info.Headings, Heading{Level: n.Level, ID: string(idb), Text: plain(n, src)})
-			}
-		case *ast.Text:
-			info.Words += len(bytes.Fields(n.Segment.Value(src)))
-		}
-		return ast.WalkContinue, nil
-	})
-	return info, r.md.Renderer().Render(w, src, doc)
-}
-
-func plain(n ast.Node, src []byte) string {
-	var b strings.Builder
-	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
-		if entering {
-			if t, ok := c.(*ast.Text); ok {
-				b.Write(t.Segment.Value(src))
-				if t.SoftLineBreak() {
-					b.WriteByte(' ')
-				}
-			} else if s, ok := c.(*ast.String); ok {
-				b.Write(s.Value)
-			}
-		}
-		return ast.WalkContinue, nil
-	})
-	return strings.TrimSpace(b.String())
-}
-
-// cut shortens s to at most max runes at a word boundary, with an ellipsis.
-func cut(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)[:max]
-	i := len(r)
-	for i > max/2 && r[i-1] != ' ' {
-		i--
-	}
-	return strings.TrimRight(string(r[:i]), " ,;:") + "…"
-}
-
-var commentPolicy = func() *bluemonday.Policy {
-	p := bluemonday.UGCPolicy()
-	p.RequireNoFollowOnLinks(true)
-	return p
-}()
-
-func sanitizeComment(b []byte) string { return string(commentPolicy.SanitizeBytes(b)) }

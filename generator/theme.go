@@ -24,7 +24,7 @@ import (
 // define "head") and is executed through baseof.html.
 var layoutNames = []string{
 	"home", "article", "event", "dossier", "document", "photo", "page",
-	"section", "tag", "tags", "gallery", "calendar", "month", "404",
+	"section", "tag", "tags", "gallery", "calendar", "month", "form", "forms", "404",
 }
 
 var standaloneLayouts = []string{"alias"}
@@ -194,11 +194,15 @@ func (th *theme) execute(buf *bytes.Buffer, layout string, data any) error {
 func (th *theme) funcs() template.FuncMap {
 	return template.FuncMap{
 		"T":         th.translate,
+		"hasT":      th.has,
+		"when":      th.when,
 		"date":      th.formatDate,
 		"isoDate":   isoDate,
 		"relURL":    th.cfg.RelURL,
 		"absURL":    th.cfg.AbsURL,
 		"asset":     th.asset,
+		"hasAsset":  th.hasAsset,
+		"license":   th.license,
 		"humanSize": th.humanSize,
 		"fileType":  fileType,
 		"slugify":   Slugify,
@@ -232,14 +236,15 @@ func (th *theme) translate(key string, args ...any) string {
 	}
 	switch x := v.(type) {
 	case string:
-		if len(args) > 0 && strings.Contains(x, "%") {
-			return fmt.Sprintf(x, args...)
-		}
-		return x
+		return sprintf(x, args)
 	case map[string]any:
+		// The count is the first whole-number argument: "%s: %d events" takes (month, n).
 		n := 0
-		if len(args) > 0 {
-			n, _ = toInt(args[0])
+		for _, a := range args {
+			if i, ok := toInt(a); ok {
+				n = i
+				break
+			}
 		}
 		form := "other"
 		if n == 0 {
@@ -252,12 +257,57 @@ func (th *theme) translate(key string, args ...any) string {
 			form = "one"
 		}
 		s, _ := x[form].(string)
-		if strings.Contains(s, "%") {
-			return fmt.Sprintf(s, args...)
-		}
-		return s
+		return sprintf(s, args)
 	}
 	return key
+}
+
+// sprintf formats s with as many of args as it has verbs: a plural form may leave the count
+// out ("Aucun commentaire") where another shows it ("%d commentaires").
+func sprintf(s string, args []any) string {
+	if len(args) == 0 || !strings.Contains(s, "%") {
+		return s
+	}
+	verbs := strings.Count(s, "%") - 2*strings.Count(s, "%%")
+	return fmt.Sprintf(s, args[:min(verbs, len(args))]...)
+}
+
+// has reports whether the theme's language has a string for key, for optional texts.
+func (th *theme) has(key string) bool {
+	_, ok := th.strings[key]
+	return ok
+}
+
+// when tells an event's date and time in words, in the site's zone: "samedi 20 juin 2026,
+// de 18 h à 23 h". All-day events keep the dates they were given, whatever the zone.
+func (th *theme) when(e *site.Event) string {
+	if e == nil || e.Start.IsZero() {
+		return ""
+	}
+	if e.AllDay {
+		start, end := e.Start, e.End
+		if end.IsZero() || sameDate(start, end) {
+			return th.formatDateIn("full", start, start.Location())
+		}
+		return th.translate("date_range", th.formatDateIn("full", start, start.Location()), th.formatDateIn("full", end, end.Location()))
+	}
+	start, end := e.Start.In(th.loc), e.End
+	if end.IsZero() {
+		return th.translate("date_at", th.formatDate("full", start), th.formatDate("time", start))
+	}
+	end = end.In(th.loc)
+	if sameDate(start, end) {
+		return th.translate("date_time_range", th.formatDate("full", start), th.formatDate("time", start), th.formatDate("time", end))
+	}
+	return th.translate("date_range",
+		th.translate("date_at", th.formatDate("full", start), th.formatDate("time", start)),
+		th.translate("date_at", th.formatDate("full", end), th.formatDate("time", end)))
+}
+
+func sameDate(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
 }
 
 func toInt(v any) (int, bool) {
@@ -280,12 +330,18 @@ func (th *theme) list(key string) []string {
 }
 
 // formatDate formats t in the site's zone: long (14 mars 2026), full (samedi 14 mars 2026),
-// short (14/03/2026), time (14 h 30), month (mars 2026), day (14), monthShort (mars).
+// short (14/03/2026), time (14 h 30), month (mars 2026), day (14), monthShort (mars),
+// monthAbbr (mars, janv.), weekday (samedi).
 func (th *theme) formatDate(style string, t time.Time) string {
+	return th.formatDateIn(style, t, th.loc)
+}
+
+// formatDateIn is formatDate in a given zone.
+func (th *theme) formatDateIn(style string, t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.In(th.loc)
+	t = t.In(loc)
 	months, days := th.list("months"), th.list("weekdays")
 	month := t.Month().String()
 	if len(months) == 12 {
@@ -321,6 +377,11 @@ func (th *theme) formatDate(style string, t time.Time) string {
 		return strconv.Itoa(t.Day())
 	case "monthShort":
 		return month
+	case "monthAbbr":
+		if l := th.list("months_abbr"); len(l) == 12 {
+			return l[t.Month()-1]
+		}
+		return month
 	case "weekday":
 		return day
 	}
@@ -350,6 +411,47 @@ func (th *theme) asset(name string) string {
 		return th.cfg.RelURL("/" + out)
 	}
 	return th.cfg.RelURL("/" + name)
+}
+
+// hasAsset reports whether the theme ships a static file, so that a layout links only to
+// files that exist (a site's theme may leave one out).
+func (th *theme) hasAsset(name string) bool {
+	_, ok := th.assets[name]
+	return ok
+}
+
+// License is a licence's short name and the page that explains it.
+type License struct {
+	Name string
+	URL  string // empty for "all rights reserved" and unknown codes
+}
+
+var licenses = map[string]License{
+	"CC-BY-4.0":       {"CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/deed."},
+	"CC-BY-SA-4.0":    {"CC BY-SA 4.0", "https://creativecommons.org/licenses/by-sa/4.0/deed."},
+	"CC-BY-NC-4.0":    {"CC BY-NC 4.0", "https://creativecommons.org/licenses/by-nc/4.0/deed."},
+	"CC-BY-ND-4.0":    {"CC BY-ND 4.0", "https://creativecommons.org/licenses/by-nd/4.0/deed."},
+	"CC-BY-NC-SA-4.0": {"CC BY-NC-SA 4.0", "https://creativecommons.org/licenses/by-nc-sa/4.0/deed."},
+	"CC-BY-NC-ND-4.0": {"CC BY-NC-ND 4.0", "https://creativecommons.org/licenses/by-nc-nd/4.0/deed."},
+	"CC0-1.0":         {"CC0 1.0", "https://creativecommons.org/publicdomain/zero/1.0/deed."},
+	"etalab-2.0":      {"Licence Ouverte 2.0", "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"},
+}
+
+// license names an SPDX-like licence code (CC-BY-4.0) for readers, with a link to its text
+// in the site's language.
+func (th *theme) license(code string) License {
+	if code == "all-rights-reserved" {
+		return License{Name: th.translate("all_rights_reserved")}
+	}
+	for k, l := range licenses {
+		if strings.EqualFold(k, code) {
+			if strings.HasSuffix(l.URL, "deed.") {
+				l.URL += th.lang
+			}
+			return l
+		}
+	}
+	return License{Name: code}
 }
 
 func (th *theme) humanSize(n int64) string {
