@@ -25,6 +25,7 @@ const (
 	ReasonTooFast      = "too_fast"
 	ReasonTokenExpired = "token_expired"
 	ReasonTokenInvalid = "token_invalid" // missing, tampered, truncated, foreign or for another form
+	ReasonTokenReused  = "token_reused"  // past Config.TokenUses
 	ReasonChallenge    = "challenge"
 	ReasonRateIP       = "rate_ip"
 	ReasonRatePage     = "rate_page"
@@ -35,7 +36,7 @@ const (
 // Reasons lists every reason, so that metrics can start each counter at zero.
 func Reasons() []string {
 	return []string{ReasonHoneypot, ReasonTooFast, ReasonTokenExpired, ReasonTokenInvalid,
-		ReasonChallenge, ReasonRateIP, ReasonRatePage, ReasonLinks, ReasonBlockedWord}
+		ReasonTokenReused, ReasonChallenge, ReasonRateIP, ReasonRatePage, ReasonLinks, ReasonBlockedWord}
 }
 
 // Defaults for the zero values of Config and site.AntispamSpec.
@@ -68,6 +69,10 @@ type Config struct {
 	Difficulty int
 	// MaxTokenAge is how long a fetched form stays valid.
 	MaxTokenAge time.Duration
+	// TokenUses, when positive, is how many accepted submissions one token may carry, so
+	// that one proof of work cannot be replayed; a few allow a citizen to go back and post
+	// again. Each replica counts its own. 0 counts nothing.
+	TokenUses int
 	// RatePerIP and RatePerPage refill the buckets, in submissions per second (rate.Every
 	// helps); rate.Inf turns a limit off. Bursts are the buckets' sizes.
 	RatePerIP    rate.Limit
@@ -75,10 +80,13 @@ type Config struct {
 	RatePerPage  rate.Limit
 	BurstPerPage int
 	// MaxBuckets bounds each limiter's memory: past it, idle buckets go first, then any.
+	// It also bounds the tokens counted for TokenUses, twice over.
 	MaxBuckets int
 	// Origins may fetch challenges from another origin (CORS), e.g. "https://www.ville.fr".
 	Origins []string
-	// Forms is the forms policy from parvis.yaml. An unknown form gets the defaults.
+	// Forms is the forms policy from parvis.yaml. An unknown form gets the defaults. Beyond
+	// "zero takes the default", a negative MinSeconds asks for no minimum and a negative
+	// MaxLinks allows no link at all.
 	Forms map[string]site.AntispamSpec
 }
 
@@ -108,6 +116,7 @@ type Checker struct {
 	macs   sync.Pool
 	ip     *limiter[ipKey]
 	page   *limiter[pageKey]
+	spent  *spent
 	now    func() time.Time
 	origin map[string]bool
 }
@@ -149,6 +158,9 @@ func New(cfg Config) (*Checker, error) {
 	if cfg.MaxBuckets <= 0 {
 		cfg.MaxBuckets = DefaultMaxBuckets
 	}
+	if cfg.TokenUses < 0 {
+		cfg.TokenUses = 0
+	}
 	if cfg.RatePerIP < 0 || cfg.RatePerPage < 0 {
 		return nil, errors.New("antispam: rates must be positive (rate.Inf for no limit)")
 	}
@@ -159,6 +171,7 @@ func New(cfg Config) (*Checker, error) {
 		forms:  make(map[string]*formRules, len(cfg.Forms)),
 		ip:     newLimiter[ipKey](cfg.RatePerIP, cfg.BurstPerIP, cfg.MaxBuckets),
 		page:   newLimiter[pageKey](cfg.RatePerPage, cfg.BurstPerPage, cfg.MaxBuckets),
+		spent:  newSpent(cfg.MaxTokenAge, cfg.MaxBuckets),
 		now:    time.Now,
 		origin: make(map[string]bool, len(cfg.Origins)),
 	}
@@ -266,6 +279,9 @@ func (c *Checker) Check(s Submission, now time.Time) Verdict {
 	}
 	if wait, ok := c.page.allow(pageKey{s.Form, s.Page}, now); !ok {
 		return Verdict{Reason: ReasonRatePage, RetryAfter: wait}
+	}
+	if hasToken && c.cfg.TokenUses > 0 && !c.spent.use(tok.nonce, c.cfg.TokenUses, now) {
+		return Verdict{Reason: ReasonTokenReused}
 	}
 	switch {
 	case links == 1:

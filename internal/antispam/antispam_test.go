@@ -244,7 +244,7 @@ func TestReasons(t *testing.T) {
 		}
 		seen[r] = true
 	}
-	if len(seen) != 9 {
+	if len(seen) != 10 {
 		t.Errorf("%d reasons", len(seen))
 	}
 }

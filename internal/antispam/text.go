@@ -29,6 +29,7 @@ func init() {
 // (" pret rapide "), so that a whole word or phrase is found with strings.Contains.
 // Everything but letters and digits separates words; invisible format characters (soft
 // hyphen, zero-width space) and combining accents are dropped, so they hide nothing.
+// Letters of other scripts are only lowered: blocked words are French or English.
 func fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)

@@ -27,6 +27,7 @@ type token struct {
 	form       string
 	issued     time.Time
 	difficulty int
+	nonce      string
 }
 
 func newMAC(secret []byte) hash.Hash { return hmac.New(sha256.New, secret) }
@@ -89,7 +90,7 @@ func (c *Checker) parse(s string) (token, bool) {
 	if err != nil || d < 0 || d > 32 {
 		return token{}, false
 	}
-	return token{form: f[0], issued: time.UnixMilli(ms), difficulty: d}, true
+	return token{form: f[0], issued: time.UnixMilli(ms), difficulty: d, nonce: f[3]}, true
 }
 
 // tokenForm keeps a form's name within the token's alphabet; the site's form names
