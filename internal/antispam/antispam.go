@@ -41,13 +41,13 @@ func Reasons() []string {
 
 // Defaults for the zero values of Config and site.AntispamSpec.
 const (
-	DefaultDifficulty  = 19 // leading zero bits: about 300 ms of challenge.js in Chromium
-	DefaultMaxTokenAge = 24 * time.Hour
-	DefaultMinSeconds  = 3
-	DefaultMaxLinks    = 3
-	DefaultMaxBuckets  = 65536
-	DefaultBurstPerIP  = 10
-	DefaultBurstPage   = 30
+	DefaultDifficulty   = 19 // leading zero bits: about 300 ms of challenge.js in Chromium
+	DefaultMaxTokenAge  = 24 * time.Hour
+	DefaultMinSeconds   = 3
+	DefaultMaxLinks     = 3
+	DefaultMaxBuckets   = 65536
+	DefaultBurstPerIP   = 10
+	DefaultBurstPerPage = 30
 )
 
 var (
@@ -153,7 +153,7 @@ func New(cfg Config) (*Checker, error) {
 		cfg.RatePerPage = DefaultRatePerPage
 	}
 	if cfg.BurstPerPage <= 0 {
-		cfg.BurstPerPage = DefaultBurstPage
+		cfg.BurstPerPage = DefaultBurstPerPage
 	}
 	if cfg.MaxBuckets <= 0 {
 		cfg.MaxBuckets = DefaultMaxBuckets

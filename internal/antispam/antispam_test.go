@@ -228,7 +228,7 @@ func TestNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.cfg.Difficulty != DefaultDifficulty || c.cfg.MaxTokenAge != DefaultMaxTokenAge || c.cfg.BurstPerPage != DefaultBurstPage {
+	if c.cfg.Difficulty != DefaultDifficulty || c.cfg.MaxTokenAge != DefaultMaxTokenAge || c.cfg.BurstPerPage != DefaultBurstPerPage {
 		t.Errorf("defaults not applied: %+v", c.cfg)
 	}
 	if c.form("any").difficulty != 0 {
