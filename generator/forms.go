@@ -173,9 +173,7 @@ func (b *build) formFor(name string, p *PageView, replyTo []*CommentView) *FormV
 		return nil
 	}
 	f := *tpl
-	ref := ""
 	if p != nil {
-		ref = p.Ref
 		if f.HasPage {
 			f.Page = p.Ref
 		}
@@ -189,7 +187,7 @@ func (b *build) formFor(name string, p *PageView, replyTo []*CommentView) *FormV
 		f.Redirect = b.site.Config.AbsURL(b.forms.base+name+"/") + "#form-sent"
 	}
 	var q Question
-	f.Token, q = formAntispam(name+"|"+ref, b.site.Config.Language)
+	f.Token, q = formAntispam(name, f.Page, b.site.Config.Language)
 	if spec := b.site.Config.Forms[name]; spec.Antispam.Challenge == nil || *spec.Antispam.Challenge {
 		f.Question = q
 	}

@@ -459,10 +459,12 @@ func (th *theme) humanSize(n int64) string {
 	if th.lang == "en" {
 		units = []string{"B", "KB", "MB", "GB"}
 	}
+	// Binary multiples, as file managers show them and as upload limits are written
+	// (15728640 bytes: 15 Mo).
 	f := float64(n)
 	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
 		i++
 	}
 	var s string
