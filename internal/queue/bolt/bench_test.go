@@ -57,7 +57,8 @@ func (q *Queue) putWith(it queue.Item, commit func(func(*bbolt.Tx) error) error)
 }
 
 func benchPut(b *testing.B, put func(*Queue, context.Context, queue.Item) error) {
-	q, err := Open(filepath.Join(b.TempDir(), "queue.db"))
+	var cs commitStats
+	q, err := Open(filepath.Join(b.TempDir(), "queue.db"), WithCommitHook(cs.hook))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,6 +91,7 @@ func benchPut(b *testing.B, put func(*Queue, context.Context, queue.Item) error)
 	elapsed := time.Since(start)
 	b.StopTimer()
 	reportLatency(b, lats, elapsed, "puts/s")
+	cs.report(b)
 }
 
 // BenchmarkPutRate offers Puts at the service's target rate, 10,000 a second from a hundred
@@ -98,7 +100,8 @@ func benchPut(b *testing.B, put func(*Queue, context.Context, queue.Item) error)
 // Puts counts against them too.
 func BenchmarkPutRate(b *testing.B) {
 	const rate = 10_000
-	q, err := Open(filepath.Join(b.TempDir(), "queue.db"))
+	var cs commitStats
+	q, err := Open(filepath.Join(b.TempDir(), "queue.db"), WithCommitHook(cs.hook))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -137,6 +140,7 @@ func BenchmarkPutRate(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	reportLatency(b, lats, elapsed, "puts/s")
+	cs.report(b)
 }
 
 // BenchmarkLeaseAck measures how fast a few consumers drain a backlog, leasing ten at a
@@ -198,6 +202,32 @@ func BenchmarkLeaseAck(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	reportLatency(b, lats, elapsed, "acks/s")
+}
+
+// commitStats gathers what the commit hook reports, to tell the disk's part in latency.
+type commitStats struct {
+	mu      sync.Mutex
+	commits []time.Duration
+	ops     int
+}
+
+func (c *commitStats) hook(ops int, d time.Duration, _ error) {
+	c.mu.Lock()
+	c.commits = append(c.commits, d)
+	c.ops += ops
+	c.mu.Unlock()
+}
+
+// report adds the mean requests per commit and the slowest 1% of commits.
+func (c *commitStats) report(b *testing.B) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.commits) == 0 {
+		return
+	}
+	slices.Sort(c.commits)
+	b.ReportMetric(float64(c.ops)/float64(len(c.commits)), "ops/commit")
+	b.ReportMetric(float64(c.commits[len(c.commits)*99/100])/float64(time.Millisecond), "commit-p99-ms")
 }
 
 func reportLatency(b *testing.B, lats []time.Duration, elapsed time.Duration, rate string) {
