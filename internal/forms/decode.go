@@ -194,6 +194,12 @@ func (f *Form) clean(fl *field, raw string) (string, *Problem) {
 	if v == "" {
 		return "", nil
 	}
+	if fl.typ == "choice" {
+		if !slices.Contains(fl.choices, v) {
+			return "", &Problem{Code: CodeChoice, Label: fl.label}
+		}
+		return v, nil
+	}
 	if n := utf8.RuneCountInString(v); n > fl.max {
 		return "", &Problem{Code: CodeTooLong, Label: fl.label, Limit: int64(fl.max)}
 	} else if n < fl.min {
@@ -209,10 +215,6 @@ func (f *Form) clean(fl *field, raw string) (string, *Problem) {
 		ok = err == nil
 	case "datetime":
 		v, ok = f.parseDateTime(v)
-	case "choice":
-		if !slices.Contains(fl.choices, v) {
-			return "", &Problem{Code: CodeChoice, Label: fl.label}
-		}
 	}
 	if !ok {
 		return "", &Problem{Code: CodeFormat, Label: fl.label, Want: fl.typ}

@@ -284,6 +284,13 @@ func Compile(name string, spec *site.FormSpec, opts Options) (*Form, error) {
 	}
 
 	f.compileTarget(spec, byName, bad)
+	for _, fl := range f.fields {
+		for _, c := range fl.choices {
+			if fl.inPath && slugify(c) == "" {
+				bad("fields.%s.choices: %q is in the path but has no letter or digit", fl.name, c)
+			}
+		}
+	}
 	if f.target != nil {
 		for _, p := range f.target.parts {
 			if p.kind == phOption && !slices.Contains(f.pathOptions, p.text) {
@@ -548,8 +555,8 @@ func (f *Form) checkKind(byName map[string]*field, bad func(string, ...any)) {
 		bad("format: a page is a markdown file")
 		return
 	}
-	if required("title") == nil {
-		bad("fields.title: a page needs a required title")
+	if t := required("title"); t == nil || t == f.body {
+		bad("fields.title: a page needs a required title, in its front matter (not the body)")
 	}
 	if len(f.uploads) > 0 && path.Base(f.target.parts[len(f.target.parts)-1].text) != "index.md" {
 		bad("filename: uploads are kept beside the page, in a bundle: index.md")
@@ -565,8 +572,8 @@ func (f *Form) checkKind(byName map[string]*field, bad func(string, ...any)) {
 		if len(images) != 1 || !images[0].required || images[0].typ != "image" {
 			bad("fields: a photo needs exactly one required image field")
 		}
-		if required("caption") == nil {
-			bad("fields.caption: a photo needs a required caption")
+		if c := required("caption"); c == nil || c == f.body {
+			bad("fields.caption: a photo needs a required caption, in its front matter (not the body)")
 		}
 	case "documents":
 		if !slices.ContainsFunc(f.uploads, func(u *field) bool { return u.required }) {
