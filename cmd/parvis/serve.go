@@ -2,60 +2,352 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"go.etcd.io/bbolt"
+	"golang.org/x/time/rate"
+
+	"github.com/parvis/parvis/commentsvc"
 	"github.com/parvis/parvis/generator"
+	"github.com/parvis/parvis/internal/antispam"
+	"github.com/parvis/parvis/internal/blob/localfs"
+	"github.com/parvis/parvis/internal/forge/gitlocal"
+	"github.com/parvis/parvis/internal/mail"
+	qbolt "github.com/parvis/parvis/internal/queue/bolt"
+	"github.com/parvis/parvis/internal/site"
+	"github.com/parvis/parvis/internal/store"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--site DIR] [--addr :8080]",
-		"Build the site and serve it, with the submission service and the moderation pages,\n"+
-			"in one process.")
+	fs := newFlags(e, "serve", "[--site DIR] [--addr :8080] [--data DIR]",
+		"Serve the site, the submission service and the moderation pages in one process.\n"+
+			"The site must be in a Git repository; when --site is not the root of one, a\n"+
+			"working repository is made from it under --data on first start, and used from then on.")
 	siteDir := fs.String("site", ".", "the site's folder (the one holding parvis.yaml)")
 	addr := fs.String("addr", ":8080", "the address to listen on")
-	data := fs.String("data", "var", "the folder for the service's state and the built site")
+	data := fs.String("data", "var", "the folder for the service's private state and the built site")
+	challenge := fs.String("antispam-challenge", "on", "the proof-of-work challenge and its question: on or off (for local testing)")
+	ratePerIP := fs.Float64("rate-per-ip", 0, "submissions a second allowed from one address (0: the default)")
+	burstPerIP := fs.Int("burst-per-ip", 0, "submissions in a burst allowed from one address (0: the default)")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
+	if *challenge != "on" && *challenge != "off" {
+		return usageError{fmt.Sprintf("--antispam-challenge: %q is not on or off", *challenge)}
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	out := filepath.Join(*data, "public")
-	o, err := generator.NewDirOutput(out)
+	st, err := openState(*siteDir, *data, log)
 	if err != nil {
 		return err
 	}
-	res, err := generator.New(generator.WithSiteDir(*siteDir), generator.WithOutput(o)).Build(ctx)
+	defer st.close()
+
+	svc, err := st.service(
+		commentsvc.WithChallenge(*challenge == "on"),
+		commentsvc.WithAntispam(antispam.Config{RatePerIP: rate.Limit(*ratePerIP), BurstPerIP: *burstPerIP}),
+	)
 	if err != nil {
 		return err
 	}
-	log.Info("site built", "result", res.String(), "out", out)
+	if n := len(st.site.Config.Service.Moderators); n == 0 {
+		if l, _ := st.store.Moderators(); len(l) == 0 {
+			log.Warn("no moderator account: nobody can log in at /admin/ yet. Add one with: parvis moderate adduser NAME --site " + *siteDir)
+		}
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: staticHandler(out), ReadHeaderTimeout: 10 * time.Second}
-	log.Info("serving", "url", fmt.Sprintf("http://%s/", displayAddr(ln.Addr())))
+	srv := &http.Server{Handler: serveMux(st, svc), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	base := "http://" + displayAddr(ln.Addr())
+	if err := st.announce(base); err != nil {
+		return err
+	}
+	log.Info("serving", "url", base+"/", "admin", base+"/admin/", "repository", st.repoDir)
+
+	svcCtx, stopSvc := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	var svcErr error
+	wg.Add(1)
+	go func() { defer wg.Done(); svcErr = svc.Run(svcCtx) }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
+	// Stop taking requests, let those under way finish (each accepted submission is already on
+	// disk when it is answered), then let the worker finish its item.
 	log.Info("shutting down")
-	shut, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	shut, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if serr := srv.Shutdown(shut); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		log.Error("shutting down the HTTP server", "err", serr)
+	}
+	stopSvc()
+	wg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	return svcErr
+}
+
+// serveMux puts the site and the service on one address: the service's routes, and the
+// built site for everything else, its forms stamped with fresh anti-spam tokens.
+func serveMux(st *state, svc *commentsvc.Service) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", svc.Checker().StampHTML(staticHandler(st.public)))
+	for _, p := range []string{"/api/", "/v3/", "/admin/", "/hooks/", "/healthz", "/metrics"} {
+		mux.Handle(p, svc.Handler())
+	}
+	return mux
+}
+
+// state is what parvis serve and parvis moderate work on: the working repository, the
+// private store, the queue, and the built site.
+type state struct {
+	siteDir, dataDir, repoDir, public string
+	db                                *bbolt.DB
+	queue                             *qbolt.Queue
+	store                             *store.Store
+	forge                             *gitlocal.Forge
+	blobs                             *localfs.Store
+	mail                              *mail.Outbox
+	secret                            []byte
+	adminToken                        string
+	site                              *site.Site
+	buildMu                           sync.Mutex
+	log                               *slog.Logger
+}
+
+// errLocked means another process (a running parvis serve) holds the store.
+var errLocked = errors.New("the service's store is in use by another process")
+
+// openState opens (making them on first start) the working repository and the store, and
+// builds the site.
+func openState(siteDir, dataDir string, log *slog.Logger) (*state, error) {
+	st, err := openStore(siteDir, dataDir, log)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.build(context.Background()); err != nil {
+		st.close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// openStore opens everything but does not build the site.
+func openStore(siteDir, dataDir string, log *slog.Logger) (*state, error) {
+	if _, err := os.Stat(filepath.Join(siteDir, site.ConfigFile)); err != nil {
+		return nil, fmt.Errorf("%s is not a Parvis site: no %s", siteDir, site.ConfigFile)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	st := &state{siteDir: siteDir, dataDir: dataDir, public: filepath.Join(dataDir, "public"), log: log}
+	var err error
+	if st.repoDir, err = workingRepo(siteDir, dataDir, log); err != nil {
+		return nil, err
+	}
+	if st.secret, err = secretFile(filepath.Join(dataDir, "secret"), 32); err != nil {
+		return nil, err
+	}
+	db, err := bbolt.Open(filepath.Join(dataDir, "parvis.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		if errors.Is(err, bbolt.ErrTimeout) {
+			return nil, errLocked
+		}
+		return nil, err
+	}
+	st.db = db
+	if st.queue, err = qbolt.New(db); err != nil {
+		st.close()
+		return nil, err
+	}
+	if st.store, err = store.New(db); err != nil {
+		st.close()
+		return nil, err
+	}
+	cfg, err := site.LoadConfig(os.DirFS(st.repoDir))
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	host := "localhost"
+	if cfg.Base != nil && cfg.Base.Hostname() != "" {
+		host = cfg.Base.Hostname()
+	}
+	if st.forge, err = gitlocal.Open(st.repoDir, gitlocal.Options{BotName: cfg.Title, BotEmail: "noreply@" + host}); err != nil {
+		st.close()
+		return nil, err
+	}
+	if st.blobs, err = localfs.New(filepath.Join(dataDir, "uploads")); err != nil {
+		st.close()
+		return nil, err
+	}
+	if st.mail, err = mail.NewOutbox(filepath.Join(dataDir, "outbox")); err != nil {
+		st.close()
+		return nil, err
+	}
+	tok, err := secretFile(filepath.Join(dataDir, "admin.token"), 24)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	st.adminToken = hex.EncodeToString(tok)
+	return st, nil
+}
+
+// service makes the submission service on this state.
+func (st *state) service(extra ...commentsvc.Option) (*commentsvc.Service, error) {
+	opts := []commentsvc.Option{
+		commentsvc.WithSite(st.site),
+		commentsvc.WithQueue(st.queue),
+		commentsvc.WithStore(st.store),
+		commentsvc.WithForge(st.forge),
+		commentsvc.WithBlobs(st.blobs),
+		commentsvc.WithMail(st.mail),
+		commentsvc.WithSecret(st.secret),
+		commentsvc.WithRebuild(st.build),
+		commentsvc.WithLogger(st.log),
+		commentsvc.WithAdminToken(st.adminToken),
+	}
+	return commentsvc.New(append(opts, extra...)...)
+}
+
+// build rebuilds the site from the working repository's main branch into the public folder.
+func (st *state) build(ctx context.Context) (*site.Site, error) {
+	st.buildMu.Lock()
+	defer st.buildMu.Unlock()
+	out, err := generator.NewDirOutput(st.public)
+	if err != nil {
+		return nil, err
+	}
+	res, err := generator.New(generator.WithSiteDir(st.repoDir), generator.WithOutput(out)).Build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st.log.Info("site built", "result", res.String())
+	st.site = res.Site
+	return res.Site, nil
+}
+
+func (st *state) close() {
+	if st.queue != nil {
+		_ = st.queue.Close()
+	}
+	if st.db != nil {
+		_ = st.db.Close()
+	}
+	_ = os.Remove(filepath.Join(st.dataDir, "serve.json"))
+}
+
+// announce writes where the running server listens, for parvis moderate.
+func (st *state) announce(base string) error {
+	b, _ := json.Marshal(map[string]any{"url": base, "pid": os.Getpid()})
+	return os.WriteFile(filepath.Join(st.dataDir, "serve.json"), b, 0o600)
+}
+
+// secretFile reads a random secret, making it on first use (readable by the owner only).
+func secretFile(path string, n int) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) >= n {
+		return b[:n], nil
+	}
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// workingRepo returns the repository to work in: the site's folder when it is the root of a
+// Git repository, otherwise a copy made under dataDir on first start.
+func workingRepo(siteDir, dataDir string, log *slog.Logger) (string, error) {
+	if fi, err := os.Stat(filepath.Join(siteDir, ".git")); err == nil && fi.IsDir() {
+		return siteDir, nil
+	}
+	dir := filepath.Join(dataDir, "repo")
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+		return dir, nil
+	}
+	log.Info("making the working repository", "from", siteDir, "in", dir)
+	tmp := dir + ".tmp"
+	_ = os.RemoveAll(tmp)
+	if err := copySite(siteDir, tmp); err != nil {
+		return "", err
+	}
+	repo, err := git.PlainInitWithOptions(tmp, &git.PlainInitOptions{InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")}})
+	if err != nil {
+		return "", err
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return "", err
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		return "", err
+	}
+	cfg, err := site.LoadConfig(os.DirFS(tmp))
+	if err != nil {
+		return "", err
+	}
+	sig := &object.Signature{Name: cfg.Title, Email: "noreply@localhost", When: time.Now()}
+	if _, err := wt.Commit("Import the site", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// copySite copies a site's files, leaving out its built output and dot-files.
+func copySite(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if rel != "." && (strings.HasPrefix(d.Name(), ".") || rel == "public" || rel == "var") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
 }
 
 func displayAddr(a net.Addr) string {

@@ -1,0 +1,423 @@
+package commentsvc
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parvis/parvis/internal/antispam"
+	"github.com/parvis/parvis/internal/forms"
+	"github.com/parvis/parvis/internal/queue"
+)
+
+// payload is what the queue keeps of a submission: everything but the uploads' bytes,
+// which wait in the blob store.
+type payload struct {
+	Form     string            `json:"form"`
+	Fields   map[string]string `json:"fields"`
+	Private  map[string]string `json:"private,omitempty"`
+	Options  map[string]string `json:"options,omitempty"`
+	Uploads  []uploadRef       `json:"uploads,omitempty"`
+	Signals  []string          `json:"signals,omitempty"`
+	Received time.Time         `json:"received"`
+}
+
+type uploadRef struct {
+	Field     string `json:"field"`
+	MediaType string `json:"media_type"`
+	Ext       string `json:"ext"`
+	Width     int    `json:"width,omitempty"`
+	Height    int    `json:"height,omitempty"`
+	Key       string `json:"key"` // in the blob store
+}
+
+// memoryForms caps what a multipart body keeps in memory; the rest goes to temporary files.
+const memoryForms = 8 << 20
+
+// handleEntry takes one submission: POST /api/v1/entries/{form}.
+func (s *Service) handleEntry(w http.ResponseWriter, r *http.Request) {
+	s.intake(w, r, r.PathValue("form"))
+}
+
+// handleStaticman takes Staticman's route, so that existing themes' forms work unchanged:
+// the property is the form's name; the repository and branch are the service's own.
+func (s *Service) handleStaticman(w http.ResponseWriter, r *http.Request) {
+	s.intake(w, r, r.PathValue("property"))
+}
+
+// intake is decode → policy → anti-spam → store → answer. Nothing is kept unless every
+// check passes, and the answer is sent only once the submission is on disk.
+func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
+	start := s.now()
+	lang := s.cfg.Language
+	f, ok := s.forms[name]
+	if !ok {
+		s.metrics.rejected("_unknown", "unknown_form") // not the name: any path would make a series
+		s.fail(w, r, http.StatusNotFound, "unknown_form", msg(lang, "unknown_form", name), nil)
+		return
+	}
+	s.metrics.received(name)
+	s.cors(w, r)
+	if !s.originAllowed(r) {
+		s.metrics.rejected(name, "origin")
+		s.fail(w, r, http.StatusForbidden, "origin", msg(lang, "origin"), nil)
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data" {
+		s.metrics.rejected(name, "media_type")
+		s.fail(w, r, http.StatusUnsupportedMediaType, "media_type", msg(lang, "media_type"), nil)
+		return
+	}
+	if r.ContentLength > f.MaxBytes() {
+		s.metrics.rejected(name, "too_large")
+		s.fail(w, r, http.StatusRequestEntityTooLarge, "too_large", msg(lang, "too_large", f.MaxBytes()/1000), nil)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, f.MaxBytes())
+	var err error
+	if mt == "multipart/form-data" {
+		err = r.ParseMultipartForm(memoryForms)
+	} else {
+		err = r.ParseForm()
+	}
+	if r.MultipartForm != nil {
+		defer r.MultipartForm.RemoveAll()
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.metrics.rejected(name, "too_large")
+			s.fail(w, r, http.StatusRequestEntityTooLarge, "too_large", msg(lang, "too_large", f.MaxBytes()/1000), nil)
+			return
+		}
+		s.metrics.rejected(name, "malformed")
+		s.fail(w, r, http.StatusBadRequest, "malformed", msg(lang, "malformed"), nil)
+		return
+	}
+	values := r.PostForm
+	if r.MultipartForm != nil {
+		values = url.Values(r.MultipartForm.Value)
+	}
+	sub, problems := f.Decode(values, multipartFiles(r))
+	if len(problems) > 0 {
+		status, reason := problems.Status(), "invalid"
+		if status == http.StatusBadRequest {
+			reason = "unknown_field"
+		}
+		fields := make(map[string]string, len(problems))
+		for key := range problems {
+			fields[key] = problems.Message(key, lang)
+		}
+		s.metrics.rejected(name, reason)
+		s.fail(w, r, status, reason, msg(lang, reason), fields)
+		return
+	}
+	// The page must exist and take submissions; a reply must answer a published comment.
+	if code, ok := s.checkTarget(name, sub); !ok {
+		s.metrics.rejected(name, code)
+		s.fail(w, r, http.StatusUnprocessableEntity, code, msg(lang, code), nil)
+		return
+	}
+	verdict := s.checker.Check(antispam.Submission{
+		Form:     name,
+		Page:     sub.Options["page"],
+		IP:       clientIP(r),
+		Token:    sub.Options["token"],
+		PoW:      sub.Options["pow"],
+		Question: sub.Options["question"],
+		Answer:   sub.Options["answer"],
+		Honeypot: sub.Honeypot,
+		Texts:    s.texts(name, sub),
+	}, start)
+	if !verdict.OK {
+		s.metrics.rejected(name, verdict.Reason)
+		if verdict.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(verdict.RetryAfter.Round(time.Second)/time.Second)+1))
+			s.fail(w, r, http.StatusTooManyRequests, verdict.Reason, msg(lang, "rate"), nil)
+			return
+		}
+		s.fail(w, r, http.StatusUnprocessableEntity, verdict.Reason, msg(lang, "spam_"+verdict.Reason), nil)
+		return
+	}
+
+	id := queue.NewID()
+	p := payload{Form: name, Fields: sub.Fields, Private: sub.Private, Options: publicOptions(sub.Options), Signals: verdict.Signals, Received: start.UTC()}
+	for i, u := range sub.Uploads {
+		key := fmt.Sprintf("uploads/%s/%d", id, i)
+		if err := s.blobs.Put(r.Context(), key, u.Data); err != nil {
+			s.log.Error("keeping an upload", "err", err)
+			s.fail(w, r, http.StatusServiceUnavailable, "unavailable", msg(lang, "unavailable"), nil)
+			return
+		}
+		p.Uploads = append(p.Uploads, uploadRef{Field: u.Field, MediaType: u.MediaType, Ext: u.Ext, Width: u.Width, Height: u.Height, Key: key})
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "internal", msg(lang, "unavailable"), nil)
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		key = idempotencyKey(name, sub)
+	} else {
+		key = "h:" + key
+	}
+	got, err := s.queue.Put(r.Context(), queue.Item{ID: id, Key: key, Kind: name, Payload: data})
+	switch {
+	case errors.Is(err, queue.ErrDuplicate):
+		// The same form sent again: answer as the first time, and drop the new uploads.
+		for _, u := range p.Uploads {
+			_ = s.blobs.Delete(context.WithoutCancel(r.Context()), u.Key)
+		}
+		s.metrics.duplicate(name)
+		id = got
+	case err != nil:
+		s.log.Error("queueing a submission", "form", name, "err", err)
+		w.Header().Set("Retry-After", "5")
+		s.fail(w, r, http.StatusServiceUnavailable, "unavailable", msg(lang, "unavailable"), nil)
+		return
+	default:
+		s.metrics.accepted(name, s.now().Sub(start))
+	}
+	s.accepted(w, r, id, sub.Options["redirect"])
+}
+
+func multipartFiles(r *http.Request) map[string][]*multipart.FileHeader {
+	if r.MultipartForm == nil {
+		return nil
+	}
+	return r.MultipartForm.File
+}
+
+// publicOptions drops the anti-spam options: they have served.
+func publicOptions(o map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range o {
+		switch k {
+		case "token", "pow", "question", "answer":
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// idempotencyKey identifies a submission by its form, its anti-spam token (one per page
+// load) and its content, so that a form sent twice — a double click, a resent POST after a
+// network error — makes one change. Two people writing the same words from two page loads
+// have two tokens, hence two keys.
+func idempotencyKey(form string, sub *forms.Submission) string {
+	h := sha256.New()
+	write := func(kind string, m map[string]string) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s\x00", kind, k, len(m[k]), m[k])
+		}
+	}
+	fmt.Fprintf(h, "%s\x00", form)
+	write("f", sub.Fields)
+	write("p", sub.Private)
+	write("o", publicOptions(sub.Options))
+	fmt.Fprintf(h, "t\x00%s\x00", sub.Options["token"])
+	for _, u := range sub.Uploads {
+		sum := sha256.Sum256(u.Data)
+		fmt.Fprintf(h, "u\x00%s\x00%x\x00", u.Field, sum)
+	}
+	return "k:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// texts are the free-text fields, which the link and word rules read (a URL field is not
+// free text: an event's registration link is not spam).
+func (s *Service) texts(form string, sub *forms.Submission) []string {
+	spec := s.cfg.Forms[form]
+	var out []string
+	for _, name := range spec.FieldOrder() {
+		switch spec.Fields[name].Type {
+		case "text", "textarea", "markdown":
+			if v := sub.Fields[name]; v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// checkTarget checks the page a submission is about and the comment it answers.
+func (s *Service) checkTarget(form string, sub *forms.Submission) (code string, ok bool) {
+	ref, hasPage := sub.Options["page"]
+	if !hasPage {
+		return "", true
+	}
+	st := s.Site()
+	p := st.Page(ref)
+	if p == nil {
+		return "unknown_page", false
+	}
+	if form == "comment" && !p.Comments {
+		return "comments_closed", false
+	}
+	if parent := sub.Options["parent"]; parent != "" {
+		if !hasComment(st.Comments[ref], parent) {
+			return "unknown_parent", false
+		}
+	}
+	return "", true
+}
+
+// clientIP is the address rate limits count against. Behind a proxy the operator sets
+// X-Forwarded-For; the service trusts its last entry only when the peer is on loopback.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			if fwd := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(fwd) != nil {
+				return fwd
+			}
+		}
+	}
+	return host
+}
+
+// originAllowed refuses a browser's cross-site post: a form must come from the site (or the
+// service itself). Requests without Origin (not sent by a browser) pass: they could forge it.
+func (s *Service) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	for _, ok := range s.allowedOrigins(r) {
+		if strings.EqualFold(o, ok) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) allowedOrigins(r *http.Request) []string {
+	l := []string{}
+	if so := s.siteOrigin(); so != "" {
+		l = append(l, so)
+	}
+	if u, err := url.Parse(s.base); err == nil && u.Host != "" {
+		l = append(l, u.Scheme+"://"+u.Host)
+	}
+	// The same host that serves the request: the embedded default serves site and service
+	// together, on whatever address the operator chose.
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return append(l, scheme+"://"+r.Host)
+}
+
+// cors lets the site's pages, served from another origin than the service, read the answer.
+func (s *Service) cors(w http.ResponseWriter, r *http.Request) {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return
+	}
+	for _, ok := range s.allowedOrigins(r) {
+		if strings.EqualFold(o, ok) {
+			w.Header().Set("Access-Control-Allow-Origin", o)
+			w.Header().Add("Vary", "Origin")
+			return
+		}
+	}
+}
+
+func (s *Service) handlePreflight(w http.ResponseWriter, r *http.Request) {
+	s.cors(w, r)
+	w.Header().Set("Access-Control-Allow-Methods", "POST")
+	w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Accept, Idempotency-Key")
+	w.Header().Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// receiptToken is the secret part of a receipt's address. It is derived from the ID with
+// the service's key, so that nothing needs storing and a resent form gets the same address.
+func (s *Service) receiptToken(id string) string {
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte("receipt\x00" + id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
+
+func (s *Service) validReceipt(id, token string) bool {
+	return token != "" && hmac.Equal([]byte(token), []byte(s.receiptToken(id)))
+}
+
+func (s *Service) statusURL(r *http.Request, id string) string {
+	return s.absURL(r, "/api/v1/submissions/"+id+"?token="+s.receiptToken(id))
+}
+
+// accepted answers a stored submission: 202 JSON, or 303 to the redirect or the receipt.
+func (s *Service) accepted(w http.ResponseWriter, r *http.Request, id, redirect string) {
+	status := s.statusURL(r, id)
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": "pending", "status_url": status})
+		return
+	}
+	target := status
+	if redirect != "" && s.safeRedirect(r, redirect) {
+		target = redirect
+	}
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// safeRedirect allows only the site's own addresses, so that the service cannot be used
+// to send people elsewhere.
+func (s *Service) safeRedirect(r *http.Request, target string) bool {
+	u, err := url.Parse(target)
+	if err != nil || strings.HasPrefix(target, "//") || strings.ContainsAny(target, "\r\n\\") {
+		return false
+	}
+	if !u.IsAbs() {
+		return strings.HasPrefix(target, "/")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return false
+	}
+	origin := u.Scheme + "://" + u.Host
+	for _, ok := range s.allowedOrigins(r) {
+		if strings.EqualFold(origin, ok) {
+			return true
+		}
+	}
+	return false
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}

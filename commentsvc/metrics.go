@@ -1,0 +1,77 @@
+package commentsvc
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the service's Prometheus series, on a registry of its own (no globals, so
+// that several services can live in one test binary).
+type metrics struct {
+	reg        *prometheus.Registry
+	received   func(form string)
+	rejections *prometheus.CounterVec
+	accepts    *prometheus.CounterVec
+	dups       *prometheus.CounterVec
+	latency    prometheus.Histogram
+	moderation *prometheus.CounterVec
+	workErrors *prometheus.CounterVec
+	rebuilds   *prometheus.CounterVec
+	rebuildDur prometheus.Histogram
+}
+
+func newMetrics(s *Service) *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{reg: reg}
+	recv := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parvis_submissions_received_total", Help: "Submissions received, by form."}, []string{"form"})
+	m.received = func(form string) { recv.WithLabelValues(form).Inc() }
+	m.rejections = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parvis_submissions_rejected_total", Help: "Submissions refused at intake, by form and reason."}, []string{"form", "reason"})
+	m.accepts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parvis_submissions_accepted_total", Help: "Submissions stored in the queue, by form."}, []string{"form"})
+	m.dups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parvis_submissions_duplicate_total", Help: "Submissions sent again (same idempotency key), by form."}, []string{"form"})
+	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parvis_intake_seconds", Help: "Time from receiving a submission to answering it, for accepted ones.", Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .25, .5, 1}})
+	m.moderation = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parvis_moderation_total", Help: "Moderation decisions, by action."}, []string{"action"})
+	m.workErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parvis_worker_errors_total", Help: "Failures turning submissions into changes, by kind."}, []string{"kind"})
+	m.rebuilds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parvis_rebuilds_total", Help: "Site rebuilds after approvals, by result."}, []string{"result"})
+	m.rebuildDur = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parvis_rebuild_seconds", Help: "Time a rebuild took.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 10)})
+	queueDesc := prometheus.NewDesc("parvis_queue_items", "Items in the submission queue, by state.", []string{"state"}, nil)
+	reg.MustRegister(recv, m.rejections, m.accepts, m.dups, m.latency, m.moderation, m.workErrors, m.rebuilds, m.rebuildDur,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectorFunc{desc: queueDesc, collect: func(ch chan<- prometheus.Metric) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			st, err := s.queue.Stats(ctx)
+			if err != nil {
+				return
+			}
+			for state, n := range map[string]int{"ready": st.Ready, "delayed": st.Delayed, "leased": st.Leased, "failed": st.Failed} {
+				ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), state)
+			}
+		}},
+	)
+	return m
+}
+
+func (m *metrics) rejected(form, reason string) { m.rejections.WithLabelValues(form, reason).Inc() }
+func (m *metrics) duplicate(form string)        { m.dups.WithLabelValues(form).Inc() }
+func (m *metrics) accepted(form string, d time.Duration) {
+	m.accepts.WithLabelValues(form).Inc()
+	m.latency.Observe(d.Seconds())
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// collectorFunc adapts a function to prometheus.Collector.
+type collectorFunc struct {
+	desc    *prometheus.Desc
+	collect func(chan<- prometheus.Metric)
+}
+
+func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
