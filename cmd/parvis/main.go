@@ -32,9 +32,11 @@ type env struct {
 }
 
 var commands = map[string]command{
-	"build":   {"build a site into static files", runBuild},
-	"init":    {"make a new, minimal site in a folder", runInit},
-	"version": {"print the version", runVersion},
+	"build":    {"build a site into static files", runBuild},
+	"init":     {"make a new, minimal site in a folder", runInit},
+	"version":  {"print the version", runVersion},
+	"serve":    {"serve the site, the submission service and moderation", runServe},
+	"moderate": {"list, show, approve or reject submissions; manage moderators", runModerate},
 }
 
 // usageError is a mistake on the command line: exit code 2.

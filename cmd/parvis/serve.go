@@ -45,6 +45,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	challenge := fs.String("antispam-challenge", "on", "the proof-of-work challenge and its question: on or off (for local testing)")
 	ratePerIP := fs.Float64("rate-per-ip", 0, "submissions a second allowed from one address (0: the default)")
 	burstPerIP := fs.Int("burst-per-ip", 0, "submissions in a burst allowed from one address (0: the default)")
+	ratePerPage := fs.Float64("rate-per-page", 0, "submissions a second allowed on one page (0: the default)")
+	burstPerPage := fs.Int("burst-per-page", 0, "submissions in a burst allowed on one page (0: the default)")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -60,7 +62,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	svc, err := st.service(
 		commentsvc.WithChallenge(*challenge == "on"),
-		commentsvc.WithAntispam(antispam.Config{RatePerIP: rate.Limit(*ratePerIP), BurstPerIP: *burstPerIP}),
+		commentsvc.WithAntispam(antispam.Config{
+			RatePerIP: rate.Limit(*ratePerIP), BurstPerIP: *burstPerIP,
+			RatePerPage: rate.Limit(*ratePerPage), BurstPerPage: *burstPerPage,
+		}),
 	)
 	if err != nil {
 		return err
