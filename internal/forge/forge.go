@@ -112,6 +112,8 @@ type Forge interface {
 	// as long as nobody else changed them. Otherwise it returns ErrConflict and must leave
 	// the main branch untouched and the change pending. Afterwards the change is no longer
 	// pending. Approving a change that is not pending returns ErrNotFound or ErrClosed.
+	// An error with a non-empty commit means the change landed but a follow-up (deleting
+	// its branch, updating a checkout) failed.
 	Approve(ctx context.Context, id string) (commit string, err error)
 
 	// Reject drops the change without landing it. The reason is for the forge's own
