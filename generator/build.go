@@ -30,6 +30,7 @@ type build struct {
 	comment *markdown.Renderer
 	sv      *SiteView
 	forms   *formSet
+	intros  map[string]intro // rendered _index.md bodies, by section ("" for the home page)
 
 	views    map[*site.Page]*PageView
 	sections map[string][]*PageView // by section folder, newest first (events: by start)
@@ -85,6 +86,9 @@ func newBuild(g *Generator) (*build, error) {
 	}
 	b.index()
 	if err := b.prepareForms(); err != nil {
+		return nil, err
+	}
+	if err := b.renderIntros(); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -317,6 +321,9 @@ func (b *build) renderPage(buf *bytes.Buffer, p *site.Page) error {
 	if err != nil {
 		return &site.Error{File: p.Path, Line: p.BodyLine, Err: err}
 	}
+	// The Markdown is not needed past this point; letting it go keeps a large site's
+	// memory to what the lists and feeds need.
+	p.Body = nil
 	if v.Summary == "" {
 		v.Summary = info.Summary
 	}

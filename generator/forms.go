@@ -52,6 +52,11 @@ func (b *build) prepareForms() error {
 	})
 	for _, n := range names {
 		f := b.formView(n, cfg.Forms[n])
+		html, err := b.th.fields(f.Fields)
+		if err != nil {
+			return fmt.Errorf("form %s: %w", n, err)
+		}
+		f.FieldsHTML = html
 		fs.byName[n] = f
 		if n != commentForm {
 			f.URL = cfg.RelURL(fs.base + n + "/")

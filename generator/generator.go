@@ -87,7 +87,9 @@ type Result struct {
 	Files    int // files written, all kinds
 	Bytes    int64
 	Duration time.Duration
-	Site     *site.Site // the site as loaded: its pages and comments, for the service's checks
+	// Site is the site as loaded, its pages and comments, for the service's checks. Its
+	// pages' Body is nil: each is dropped once rendered, to keep a large build's memory low.
+	Site *site.Site
 }
 
 func (r *Result) String() string {

@@ -38,25 +38,45 @@ func (b *build) listJobs() []job {
 	return jobs
 }
 
-// sectionData fills a list's title and intro from the section's _index.md, if any.
+// sectionData fills a list's title and intro from the section's _index.md, if any. The
+// intro shows on the list's first page only.
 func (b *build) sectionData(d *Data, sec string) error {
 	d.Section = sec
 	d.Title = b.sectionTitle(sec)
-	if idx := b.site.Sections[sec]; idx != nil {
-		d.Description = idx.Description
+	if in, ok := b.intros[sec]; ok {
+		d.Description = in.desc
+		if d.Pager == nil || d.Pager.Number == 1 {
+			d.Intro = in.html
+		}
+	}
+	d.Breadcrumbs = []Link{{Name: b.th.translate("home"), URL: b.site.Config.RelURL("/")}}
+	return nil
+}
+
+// intro is a section's _index.md, rendered once for all its list pages.
+type intro struct {
+	html template.HTML
+	desc string
+}
+
+// renderIntros renders the sections' and the home page's _index.md bodies.
+func (b *build) renderIntros() error {
+	b.intros = map[string]intro{}
+	for sec, idx := range b.site.Sections {
+		in := intro{desc: idx.Description}
 		if len(bytes.TrimSpace(idx.Body)) > 0 {
 			var buf bytes.Buffer
 			info, err := b.md.Render(&buf, idx.Body)
 			if err != nil {
-				return &site.Error{File: idx.Path, Err: err}
+				return &site.Error{File: idx.Path, Line: idx.BodyLine, Err: err}
 			}
-			d.Intro = template.HTML(buf.String())
-			if d.Description == "" {
-				d.Description = info.Summary
+			in.html = template.HTML(buf.String())
+			if in.desc == "" {
+				in.desc = info.Summary
 			}
 		}
+		b.intros[sec] = in
 	}
-	d.Breadcrumbs = []Link{{Name: b.th.translate("home"), URL: b.site.Config.RelURL("/")}}
 	return nil
 }
 
@@ -332,13 +352,7 @@ func (b *build) homeJob() job {
 		if idx := b.site.Sections[""]; idx != nil && idx.Title != "" {
 			d.Title = idx.Title // the home page's heading; <title> keeps the site's name
 		}
-		if idx := b.site.Sections[""]; idx != nil && len(bytes.TrimSpace(idx.Body)) > 0 {
-			var body bytes.Buffer
-			if _, err := b.md.Render(&body, idx.Body); err != nil {
-				return &site.Error{File: idx.Path, Err: err}
-			}
-			d.Intro = template.HTML(body.String())
-		}
+		d.Intro = b.intros[""].html
 		arts := b.sections["articles"]
 		d.Articles = arts[:min(len(arts), homeArticles)]
 		up, _ := b.splitEvents()

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -38,6 +39,10 @@ type theme struct {
 	static  []themeFile       // files to copy, fingerprinted or not
 	loc     *time.Location
 	cfg     *site.Config
+	months  []string // the language's month names, January first
+	abbr    []string // their short forms
+	days    []string // weekday names, Sunday first
+	cached  sync.Map // partialCached: name and keys → template.HTML
 }
 
 type themeFile struct {
@@ -68,6 +73,7 @@ func loadTheme(themeFS fs.FS, s *site.Site) (*theme, error) {
 	if err := yaml.Unmarshal(data, &th.strings); err != nil {
 		return nil, fmt.Errorf("theme: i18n/%s.yaml: %w", cfg.Language, err)
 	}
+	th.months, th.abbr, th.days = th.list("months"), th.list("months_abbr"), th.list("weekdays")
 
 	// Static files: those under static/ with a fingerprint marker in their name are
 	// fingerprinted (css/parvis.css → css/parvis.3f2a9c1d.css), the rest copied as they are.
@@ -191,24 +197,78 @@ func (th *theme) execute(buf *bytes.Buffer, layout string, data any) error {
 	return nil
 }
 
+// partialCached renders a partial once per build for each set of keys and reuses the HTML,
+// as Hugo's partialCached does: for parts of the page that depend on the site and the keys
+// only, such as the footer, or the header for each state of the menu. Keys are compared by
+// their printed value.
+func (th *theme) partialCached(name string, data any, keys ...any) (template.HTML, error) {
+	key := name
+	for _, k := range keys {
+		key += "\x00" + fmt.Sprint(k)
+	}
+	if h, ok := th.cached.Load(key); ok {
+		return h.(template.HTML), nil
+	}
+	var buf bytes.Buffer
+	if err := th.layouts["404"].ExecuteTemplate(&buf, name, data); err != nil {
+		return "", err
+	}
+	h := template.HTML(buf.String())
+	th.cached.Store(key, h)
+	return h, nil
+}
+
+// menuState tells which entries of the main menu a page at url is in, one letter each:
+// p for the page itself, t for a page below it, - for neither. It keys the cached header.
+func (th *theme) menuState(url string) string {
+	b := make([]byte, len(th.cfg.Menu))
+	for i, m := range th.cfg.Menu {
+		u := th.cfg.RelURL(m.URL)
+		switch {
+		case url == u:
+			b[i] = 'p'
+		case u != "/" && strings.HasPrefix(url, u):
+			b[i] = 't'
+		default:
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+// fields renders form fields with the theme's partials/field.html.
+func (th *theme) fields(fields []*FieldView) (template.HTML, error) {
+	var buf bytes.Buffer
+	t := th.layouts["form"]
+	for _, f := range fields {
+		if err := t.ExecuteTemplate(&buf, "partials/field.html", f); err != nil {
+			return "", fmt.Errorf("theme: %w", err)
+		}
+		buf.WriteByte('\n')
+	}
+	return template.HTML(buf.String()), nil
+}
+
 func (th *theme) funcs() template.FuncMap {
 	return template.FuncMap{
-		"T":         th.translate,
-		"hasT":      th.has,
-		"when":      th.when,
-		"date":      th.formatDate,
-		"isoDate":   isoDate,
-		"relURL":    th.cfg.RelURL,
-		"absURL":    th.cfg.AbsURL,
-		"asset":     th.asset,
-		"hasAsset":  th.hasAsset,
-		"license":   th.license,
-		"humanSize": th.humanSize,
-		"fileType":  fileType,
-		"slugify":   Slugify,
-		"dict":      dict,
-		"add":       func(a, b int) int { return a + b },
-		"sub":       func(a, b int) int { return a - b },
+		"T":             th.translate,
+		"hasT":          th.has,
+		"when":          th.when,
+		"date":          th.formatDate,
+		"isoDate":       isoDate,
+		"relURL":        th.cfg.RelURL,
+		"absURL":        th.cfg.AbsURL,
+		"asset":         th.asset,
+		"hasAsset":      th.hasAsset,
+		"partialCached": th.partialCached,
+		"menuState":     th.menuState,
+		"license":       th.license,
+		"humanSize":     th.humanSize,
+		"fileType":      fileType,
+		"slugify":       Slugify,
+		"dict":          dict,
+		"add":           func(a, b int) int { return a + b },
+		"sub":           func(a, b int) int { return a - b },
 		"formAction": func(form string) string {
 			base := th.cfg.Service.URL
 			if base == "" {
@@ -342,7 +402,7 @@ func (th *theme) formatDateIn(style string, t time.Time, loc *time.Location) str
 		return ""
 	}
 	t = t.In(loc)
-	months, days := th.list("months"), th.list("weekdays")
+	months, days := th.months, th.days
 	month := t.Month().String()
 	if len(months) == 12 {
 		month = months[t.Month()-1]
@@ -378,8 +438,8 @@ func (th *theme) formatDateIn(style string, t time.Time, loc *time.Location) str
 	case "monthShort":
 		return month
 	case "monthAbbr":
-		if l := th.list("months_abbr"); len(l) == 12 {
-			return l[t.Month()-1]
+		if len(th.abbr) == 12 {
+			return th.abbr[t.Month()-1]
 		}
 		return month
 	case "weekday":
