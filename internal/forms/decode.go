@@ -338,7 +338,7 @@ func normalizeEmail(s string) (string, bool) {
 			return "", false
 		}
 	}
-	if !printableASCII(domain, false) {
+	if !printableASCII(domain) {
 		d, err := idna.Lookup.ToASCII(domain)
 		if err != nil {
 			return "", false
@@ -358,8 +358,8 @@ func validHost(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}
-	labels := strings.Split(h, ".")
-	for _, l := range labels {
+	var tld string
+	for l := range strings.SplitSeq(h, ".") {
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return false
 		}
@@ -368,8 +368,8 @@ func validHost(h string) bool {
 				return false
 			}
 		}
+		tld = l
 	}
-	tld := labels[len(labels)-1]
 	return len(tld) >= 2 && strings.Trim(tld, "0123456789") != ""
 }
 
@@ -392,7 +392,7 @@ func checkURL(s string) bool {
 	if strings.HasPrefix(h, "[") || strings.Count(u.Host, ":") > 1 {
 		return u.Hostname() != "" // an IPv6 literal, which url.Parse has checked
 	}
-	if !printableASCII(h, false) {
+	if !printableASCII(h) {
 		a, err := idna.Lookup.ToASCII(h)
 		if err != nil {
 			return false

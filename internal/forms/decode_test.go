@@ -291,6 +291,25 @@ func TestDecodePassesOptions(t *testing.T) {
 	}
 }
 
+// TestHoneypotDeclared: a policy may declare its honeypot among its fields (the generator
+// renders it apart); it is still only the honeypot, never written.
+func TestHoneypotDeclared(t *testing.T) {
+	f := compile(t, "comment", strings.Replace(kitchen, "  bio:", "  website: {type: url, required: true}\n  bio:", 1))
+	v := valid()
+	v["fields[website]"] = []string{"buy cheap pills"}
+	s, errs := f.Decode(v, nil)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	files, err := f.Encode(s, testGen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Honeypot != "buy cheap pills" || s.Fields["website"] != "" || strings.Contains(string(files[0].Data), "pills") {
+		t.Errorf("honeypot %q, fields %v, file:\n%s", s.Honeypot, s.Fields, files[0].Data)
+	}
+}
+
 func TestDecodeStopsAtStructure(t *testing.T) {
 	f := compile(t, "comment", kitchen)
 	v := url.Values{}

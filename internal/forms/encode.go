@@ -37,7 +37,7 @@ func (f *Form) Encode(s *Submission, g Generated) ([]File, error) {
 		return nil, fmt.Errorf("forms.%s: the entry needs an id (letters, digits, - and _) and a time, got %q", f.name, g.ID)
 	}
 	v := f.vars(s, g)
-	entry, err := f.target.path(v)
+	entry, err := f.target.path(&v)
 	if err != nil {
 		return nil, err
 	}
@@ -66,11 +66,11 @@ func (f *Form) Encode(s *Submission, g Generated) ([]File, error) {
 	}
 	var data []byte
 	if f.yaml {
-		data = f.appendYAML(make([]byte, 0, 256+approxSize(s)), s, v)
+		data = f.appendYAML(make([]byte, 0, 256+approxSize(s)), s, &v)
 	} else {
-		data = f.appendMarkdown(make([]byte, 0, 256+approxSize(s)), s, v, names)
+		data = f.appendMarkdown(make([]byte, 0, 256+approxSize(s)), s, &v, names)
 	}
-	if containsEmail(entry) || containsEmail(string(data)) {
+	if containsEmail(entry) || containsEmail(data) {
 		return nil, ErrPersonalData
 	}
 	files[0] = File{Path: entry, Data: data}
@@ -83,11 +83,12 @@ func (f *Form) Subject(s *Submission, g Generated) string {
 	if f.message == nil || s == nil {
 		return ""
 	}
-	return f.message.text(f.vars(s, g))
+	v := f.vars(s, g)
+	return f.message.text(&v)
 }
 
-func (f *Form) vars(s *Submission, g Generated) *vars {
-	v := &vars{s: s, id: g.ID, now: g.Now.In(f.loc).Truncate(time.Second)}
+func (f *Form) vars(s *Submission, g Generated) vars {
+	v := vars{s: s, id: g.ID, now: g.Now.In(f.loc).Truncate(time.Second)}
 	if f.needSlug {
 		v.slug = f.slug(s, g.ID)
 	}

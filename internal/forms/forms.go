@@ -3,6 +3,7 @@ package forms
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -53,7 +54,12 @@ type Form struct {
 	loc         *time.Location
 	maxPixels   int
 	maxBytes    int64
-	hmacs       sync.Pool // of hash.Hash keyed with the secret
+	hmacs       sync.Pool // of *hasher keyed with the secret
+}
+
+type hasher struct {
+	mac hash.Hash
+	buf []byte
 }
 
 type field struct {
@@ -154,8 +160,16 @@ func Compile(name string, spec *site.FormSpec, opts Options) (*Form, error) {
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 
+	hp := spec.Antispam.Honeypot
+	if hp != "" && !nameRE.MatchString(hp) {
+		bad("antispam.honeypot: %q is not a field name", hp)
+		hp = ""
+	}
 	byName := map[string]*field{}
 	for _, n := range spec.FieldOrder() {
+		if n == hp {
+			continue // the policy may declare the honeypot: it is never a field, never written
+		}
 		fl, err := compileField(n, spec.Fields[n])
 		if err != nil {
 			bad("fields.%s: %v", n, err)
@@ -183,16 +197,9 @@ func Compile(name string, spec *site.FormSpec, opts Options) (*Form, error) {
 	for o, max := range antispam {
 		f.keys["options["+o+"]"] = slot{kind: slotOption, name: o, max: max}
 	}
-	if hp := spec.Antispam.Honeypot; hp != "" {
-		switch {
-		case !nameRE.MatchString(hp):
-			bad("antispam.honeypot: %q is not a field name", hp)
-		case byName[hp] != nil:
-			bad("antispam.honeypot: %q is also a field of the form, and would be published", hp)
-		default:
-			f.honeypot = "fields[" + hp + "]"
-			f.keys[f.honeypot] = slot{kind: slotHoneypot}
-		}
+	if hp != "" {
+		f.honeypot = "fields[" + hp + "]"
+		f.keys[f.honeypot] = slot{kind: slotHoneypot}
 	}
 
 	outputs := map[string]string{} // names written to the file, and what writes them
@@ -232,7 +239,7 @@ func Compile(name string, spec *site.FormSpec, opts Options) (*Form, error) {
 			bad("transforms: hash needs a secret of at least %d bytes", minSecret)
 		}
 		secret := slices.Clone(opts.Secret)
-		f.hmacs.New = func() any { return hmac.New(sha256.New, secret) }
+		f.hmacs.New = func() any { return &hasher{mac: hmac.New(sha256.New, secret)} }
 	}
 
 	gens := make([]string, 0, len(spec.Generated))
@@ -619,20 +626,22 @@ func (f *Form) MaxBytes() int64 { return f.maxBytes }
 // hash is the keyed hash of a value, lower-cased and trimmed first, so that the same
 // address gives the same avatar however it is typed.
 func (f *Form) hash(v string) string {
-	h := f.hmacs.Get().(hash.Hash)
-	h.Reset()
-	h.Write([]byte(strings.ToLower(strings.TrimSpace(v))))
-	var sum [sha256.Size]byte
-	out := hexString(h.Sum(sum[:0]))
-	f.hmacs.Put(h)
-	return out
-}
-
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 2*len(b))
-	for i, c := range b {
-		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	h := f.hmacs.Get().(*hasher)
+	defer f.hmacs.Put(h)
+	v = strings.TrimSpace(v)
+	if !printableASCII(v) {
+		v = strings.ToLower(v)
 	}
-	return string(out)
+	h.buf = append(h.buf[:0], v...)
+	for i, c := range h.buf {
+		if 'A' <= c && c <= 'Z' {
+			h.buf[i] = c + 'a' - 'A'
+		}
+	}
+	h.mac.Reset()
+	h.mac.Write(h.buf)
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], h.mac.Sum(sum[:0]))
+	return string(out[:])
 }

@@ -81,7 +81,15 @@ body: text`, "cannot be private", nil},
 		{"unknown operation", base + "\ntransforms: [{field: name, op: reverse}]", "unknown operation", nil},
 		{"generated over a field", strings.Replace(base, "date: date}", "date: date, name: slug}", 1), "also written", nil},
 		{"unknown generator", strings.Replace(base, "date: date}", "date: date, n: uuid}", 1), "unknown generator", nil},
-		{"honeypot is a field", base + "\nantispam: {honeypot: name}", "would be published", nil},
+		{"honeypot is the only field", `
+fields:
+  website: {type: text}
+generated: {_id: id, date: date}
+path: "comments/{options.page}"
+options: [page]
+filename: "{_id}.yaml"
+antispam: {honeypot: website}`, "at least one field", nil},
+		{"bad honeypot", base + "\nantispam: {honeypot: Web-Site}", "not a field name", nil},
 		{"absolute path", strings.Replace(base, `"comments/{options.page}"`, `"/comments/{options.page}"`, 1), "content folder", nil},
 		{"path outside content", strings.Replace(base, `"comments/{options.page}"`, `"static/{options.page}"`, 1), "content folder", nil},
 		{"path into layouts", strings.Replace(base, `"comments/{options.page}"`, `"layouts/x"`, 1), "content folder", nil},

@@ -202,12 +202,10 @@ func checkPath(p, fixed string) error {
 	if fixed == "" || !strings.HasPrefix(p, fixed) || len(p) == len(fixed) || path.Clean(p) != p {
 		return fmt.Errorf("forms: path %q leaves its folder %q", p, fixed)
 	}
-	segs := strings.Split(p, "/")
-	for i, seg := range segs {
-		last := i == len(segs)-1
+	for seg := range strings.SplitSeq(p, "/") {
 		switch {
 		case strings.HasPrefix(seg, "."), strings.HasSuffix(seg, "~"),
-			strings.HasPrefix(seg, "_") && !(last && seg == "_index.md"):
+			strings.HasPrefix(seg, "_") && !(seg == "_index.md" && strings.HasSuffix(p, "/_index.md")):
 			return fmt.Errorf("forms: path %q has a hidden or ignored name %q", p, seg)
 		}
 	}

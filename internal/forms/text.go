@@ -22,79 +22,84 @@ const (
 // can make a name read backwards), the text is NFC and trimmed. ok is false when the value
 // is not UTF-8 or holds a line break or another control character: a browser's one-line
 // input sends none.
-func cleanLine(s string) (string, bool) {
-	if printableASCII(s, false) {
-		return strings.TrimSpace(s), true
-	}
-	if !utf8.ValidString(s) {
-		return "", false
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case r == '\t':
-			b.WriteByte(' ')
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
-			return "", false
-		case invisible(r):
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return strings.TrimSpace(norm.NFC.String(b.String())), true
-}
+func cleanLine(s string) (string, bool) { return clean(s, false) }
 
 // cleanText cleans a multi-line value: line endings become "\n", control characters other
 // than "\n" and tabs go, as do bidirectional overrides; the text is NFC and trimmed. ok is
 // false when the value is not UTF-8.
-func cleanText(s string) (string, bool) {
-	if printableASCII(s, true) {
-		return strings.TrimSpace(s), true
-	}
+func cleanText(s string) (string, bool) { return clean(s, true) }
+
+// clean works on bytes, copying the runs that need no change, so that the usual value
+// costs one pass and no allocation. The characters it acts on: C0 and C1 controls (C1 is
+// 0xC2 0x80-0x9F), U+2028 and U+2029 (0xE2 0x80 0xA8-0xA9), the bidirectional embeddings
+// and overrides U+202A-U+202E (0xE2 0x80 0xAA-0xAE) and isolates U+2066-U+2069
+// (0xE2 0x81 0xA6-0xA9), and the byte order mark U+FEFF (0xEF 0xBB 0xBF).
+func clean(s string, multiline bool) (string, bool) {
 	if !utf8.ValidString(s) {
 		return "", false
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		switch {
-		case r == '\r':
-			b.WriteByte('\n')
-			if i < len(s) && s[i] == '\n' {
-				i++
-			}
-		case r == '\n', r == '\t':
-			b.WriteRune(r)
-		case r == '\u2028', r == '\u2029':
-			b.WriteByte('\n')
-		case unicode.IsControl(r), invisible(r):
-		default:
-			b.WriteRune(r)
-		}
+	var b strings.Builder // empty until something changes
+	last := 0             // where the run not copied yet starts
+	edit := func(i, n int, with string) {
+		b.Grow(len(s))
+		b.WriteString(s[last:i])
+		b.WriteString(with)
+		last = i + n
 	}
-	return strings.TrimSpace(norm.NFC.String(b.String())), true
-}
-
-// printableASCII reports whether s is printable ASCII (and "\n" and tabs when multiline),
-// which needs no cleaning beyond trimming.
-func printableASCII(s string, multiline bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c < 0x7f || multiline && (c == '\n' || c == '\t') {
-			continue
+		switch {
+		case c >= 0x20 && c < 0x7f:
+		case c == '\t':
+			if !multiline {
+				edit(i, 1, " ")
+			}
+		case c == '\n' && multiline:
+		case c == '\r' && multiline:
+			if i+1 < len(s) && s[i+1] == '\n' {
+				edit(i, 2, "\n")
+				i++
+			} else {
+				edit(i, 1, "\n")
+			}
+		case c < 0x80:
+			if !multiline {
+				return "", false
+			}
+			edit(i, 1, "")
+		case c == 0xc2 && s[i+1] < 0xa0:
+			if !multiline {
+				return "", false
+			}
+			edit(i, 2, "")
+			i++
+		case c == 0xe2 && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9):
+			if !multiline {
+				return "", false
+			}
+			edit(i, 3, "\n")
+			i += 2
+		case c == 0xe2 && (s[i+1] == 0x80 && s[i+2] >= 0xaa && s[i+2] <= 0xae || s[i+1] == 0x81 && s[i+2] >= 0xa6 && s[i+2] <= 0xa9),
+			c == 0xef && s[i+1] == 0xbb && s[i+2] == 0xbf:
+			edit(i, 3, "")
+			i += 2
 		}
-		return false
 	}
-	return true
+	if last > 0 {
+		b.WriteString(s[last:])
+		s = b.String()
+	}
+	return strings.TrimSpace(norm.NFC.String(s)), true
 }
 
-// invisible lists the format characters that are dropped: bidirectional embeddings,
-// overrides and isolates, and the byte order mark.
-func invisible(r rune) bool {
-	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' || r == '\ufeff'
+// printableASCII reports whether s is printable ASCII.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // oneLine turns text into one line of at most max characters, for a commit subject.
@@ -153,31 +158,30 @@ func slugify(s string) string {
 
 // containsEmail reports whether s holds something shaped like an e-mail address
 // (local@domain.tld), the personal data that must never reach the public repository.
-func containsEmail(s string) bool {
-	for off := 0; ; {
-		i := strings.IndexByte(s[off:], '@')
-		if i < 0 {
-			return false
-		}
-		at := off + i
-		off = at + 1
-		if at == 0 || !localChar(s[at-1]) {
+func containsEmail[T string | []byte](s T) bool {
+	for at := 1; at < len(s); at++ {
+		if s[at] != '@' || !localChar(s[at-1]) {
 			continue
 		}
 		end := at + 1
 		for end < len(s) && domainChar(s[end]) {
 			end++
 		}
-		domain := strings.TrimRight(s[at+1:end], ".-")
-		dot := strings.LastIndexByte(domain, '.')
-		if dot <= 0 {
+		for end > at+1 && (s[end-1] == '.' || s[end-1] == '-') {
+			end--
+		}
+		dot := end - 1
+		for dot > at && s[dot] != '.' {
+			dot--
+		}
+		if dot <= at+1 || end-dot-1 < 2 {
 			continue
 		}
-		tld := domain[dot+1:]
-		if len(tld) >= 2 && strings.IndexFunc(tld, func(r rune) bool { return !unicode.IsLetter(r) }) < 0 {
+		if tld := string(s[dot+1 : end]); strings.IndexFunc(tld, func(r rune) bool { return !unicode.IsLetter(r) }) < 0 {
 			return true
 		}
 	}
+	return false
 }
 
 func localChar(c byte) bool {

@@ -66,6 +66,8 @@ func appendScalar(b []byte, s string, indent int) []byte {
 		return b
 	case plainSafe(s):
 		return append(b, s...)
+	case printableASCII(s) && strings.IndexAny(s, `"\\`) < 0:
+		return append(append(append(b, '"'), s...), '"') // ids, hashes: nothing to escape
 	}
 	return strconv.AppendQuote(b, s)
 }
