@@ -70,6 +70,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// This process holds the store's lock: leases in it belong to a process that was stopped
+	// mid-work, so their submissions are handed out again now rather than after the lease.
+	if n, err := st.queue.Reclaim(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("resuming submissions left under way", "count", n)
+	}
 	if n := len(st.site.Config.Service.Moderators); n == 0 {
 		if l, _ := st.store.Moderators(); len(l) == 0 {
 			log.Warn("no moderator account: nobody can log in at /admin/ yet. Add one with: parvis moderate adduser NAME --site " + *siteDir)

@@ -354,3 +354,18 @@ func (q *Queue) Close() error {
 	}
 	return nil
 }
+
+// Reclaim makes every leased item ready at once, spending the old receipts. It is for a
+// caller that knows no consumer holds a lease any more: the one process that has the file
+// open (bbolt locks it), just after opening it, when the leases in it belong to a process
+// that was killed. Without it those items would wait for their leases to run out.
+// The leases still count as attempts, so that an item that kills its worker every time ends
+// among the failed ones.
+func (q *Queue) Reclaim(ctx context.Context) (int, error) {
+	n := 0
+	err := q.submit(ctx, 0, func(t *txn) error {
+		n = t.reclaim()
+		return nil
+	})
+	return n, err
+}

@@ -389,3 +389,39 @@ func TestManyExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestReclaim(t *testing.T) {
+	ctx := context.Background()
+	q, err := Open(filepath.Join(t.TempDir(), "q.db"), WithMaxAttempts(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := q.Put(ctx, queue.Item{ID: id, Payload: []byte(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := q.Lease(ctx, 3, time.Hour)
+	if err != nil || len(first) != 3 {
+		t.Fatalf("Lease = %v, %v", first, err)
+	}
+	if n, err := q.Reclaim(ctx); err != nil || n != 3 {
+		t.Fatalf("Reclaim = %d, %v; want 3", n, err)
+	}
+	if err := q.Ack(ctx, first[0].Receipt); !errors.Is(err, queue.ErrLeaseLost) {
+		t.Errorf("a reclaimed receipt still acks: %v", err)
+	}
+	again, err := q.Lease(ctx, 3, time.Hour)
+	if err != nil || len(again) != 3 || again[0].ID != "a" || again[0].Attempts != 2 {
+		t.Fatalf("after Reclaim, Lease = %+v, %v", again, err)
+	}
+	// Out of attempts: reclaiming fails them, never drops them.
+	if n, err := q.Reclaim(ctx); err != nil || n != 3 {
+		t.Fatalf("second Reclaim = %d, %v", n, err)
+	}
+	st, _ := q.Stats(ctx)
+	if st.Failed != 3 || st.Ready != 0 || st.Leased != 0 {
+		t.Errorf("stats after reclaiming spent items: %+v", st)
+	}
+}

@@ -455,3 +455,29 @@ func addNanos(t int64, d time.Duration) int64 {
 	}
 	return t + int64(d)
 }
+
+// reclaim makes every leased item ready, or failed when out of attempts.
+func (t *txn) reclaim() int {
+	var ids []string
+	c := t.waiting.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		ids = append(ids, string(v))
+	}
+	n := 0
+	for _, id := range ids {
+		r, ok := t.get(id)
+		if !ok || r.state != stateLeased {
+			continue
+		}
+		nr := r
+		nr.lease = 0
+		nr.state = stateReady
+		if r.attempts >= t.cfg.maxAttempts {
+			nr.state = stateFailed
+			nr.lastError = queue.ErrorText(fmt.Errorf("the process holding its lease stopped, on attempt %d of %d", r.attempts, t.cfg.maxAttempts))
+		}
+		t.move(id, &r, &nr)
+		n++
+	}
+	return n
+}
