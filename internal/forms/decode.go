@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -55,17 +56,15 @@ func (f *Form) Decode(values url.Values, files map[string][]*multipart.FileHeade
 			errs[key] = p
 		}
 	}
-	structural := func(key string, code Code) bool {
+	structural := func(key string, code Code) {
 		if len(errs) >= maxStructural {
-			return false
+			return
 		}
-		key = displayKey(key)
-		p := Problem{Code: code, Label: key}
+		p := Problem{Code: code, Label: displayKey(key)}
 		if s, ok := f.keys[key]; ok && s.field != nil {
 			p.Label = s.field.label
 		}
-		add(key, p)
-		return true
+		add(displayKey(key), p)
 	}
 	for key, vs := range values {
 		s, ok := f.keys[key]
@@ -434,14 +433,15 @@ func first(vs []string) string {
 	return vs[0]
 }
 
-// displayKey makes a posted key safe to show back: UTF-8, one line, at most 100 bytes.
+// displayKey makes a posted key safe to show back: UTF-8, one line, at most 100 bytes,
+// control characters shown as U+FFFD so that it never reads as another key.
 func displayKey(k string) string {
 	k = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
-			return -1
+		if unicode.IsControl(r) {
+			return utf8.RuneError
 		}
 		return r
-	}, strings.ToValidUTF8(k, ""))
+	}, strings.ToValidUTF8(k, "\ufffd"))
 	return truncate(k, 100)
 }
 

@@ -36,6 +36,15 @@ func (f *Form) Encode(s *Submission, g Generated) ([]File, error) {
 	if !validID(g.ID) || g.Now.IsZero() {
 		return nil, fmt.Errorf("forms.%s: the entry needs an id (letters, digits, - and _) and a time, got %q", f.name, g.ID)
 	}
+	for _, fl := range f.fields {
+		missing := fl.required && !fl.upload() && s.Fields[fl.name] == "" && s.Private[fl.name] == ""
+		if fl.required && fl.upload() {
+			missing = !slices.ContainsFunc(s.Uploads, func(u Upload) bool { return u.Field == fl.name })
+		}
+		if missing {
+			return nil, fmt.Errorf("forms.%s: the submission has no %s, which the form requires", f.name, fl.name)
+		}
+	}
 	v := f.vars(s, g)
 	entry, err := f.target.path(&v)
 	if err != nil {

@@ -19,6 +19,7 @@ const (
 	CodeChoice       Code = "choice"        // not one of the choices
 	CodeType         Code = "type"          // an upload whose content is not an accepted type
 	CodeTooLarge     Code = "too_large"     // an upload larger than max bytes
+	CodeTooSmall     Code = "too_small"     // an upload smaller than min bytes
 	CodeDimensions   Code = "dimensions"    // an image with more pixels than allowed
 	CodeUnsafe       Code = "unsafe"        // a document with active content: scripts, macros
 	CodePersonalData Code = "personal_data" // an e-mail address in a field that is published
@@ -55,8 +56,12 @@ func (e Errors) Message(key, lang string) string {
 // send (unknown, repeated, a bad hidden option), 413 for a file too large, 415 for a file of
 // the wrong type, 422 for any other value to correct; 0 when there is no error.
 func (e Errors) Status() int {
+	// The most telling status wins: a malformed request, then a file too large, then one
+	// of the wrong type.
+	rank := func(s int) int {
+		return map[int]int{http.StatusUnprocessableEntity: 1, http.StatusUnsupportedMediaType: 2, http.StatusRequestEntityTooLarge: 3, http.StatusBadRequest: 4}[s]
+	}
 	status := 0
-	rank := map[int]int{0: 0, http.StatusUnprocessableEntity: 1, http.StatusUnsupportedMediaType: 2, http.StatusRequestEntityTooLarge: 3, http.StatusBadRequest: 4}
 	for key, p := range e {
 		s := http.StatusUnprocessableEntity
 		switch {
@@ -67,7 +72,7 @@ func (e Errors) Status() int {
 		case p.Code == CodeType:
 			s = http.StatusUnsupportedMediaType
 		}
-		if rank[s] > rank[status] {
+		if rank(s) > rank(status) {
 			status = s
 		}
 	}
@@ -144,6 +149,9 @@ func (p Problem) message(key, lang string) string {
 	case CodeTooLarge:
 		return pick(fmt.Sprintf("Le fichier %s dépasse la taille maximale de %s.", q, size(p.Limit, false)),
 			fmt.Sprintf("The file %s is larger than %s.", q, size(p.Limit, true)))
+	case CodeTooSmall:
+		return pick(fmt.Sprintf("Le fichier %s est trop petit\u00a0: au moins %s.", q, size(p.Limit, false)),
+			fmt.Sprintf("The file %s is too small: at least %s.", q, size(p.Limit, true)))
 	case CodeChoice:
 		return pick(q+" doit être l'un des choix proposés.", q+" must be one of the choices offered.")
 	case CodeType:

@@ -1,8 +1,11 @@
 package forms
 
 import (
+	"fmt"
+	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/parvis/parvis/internal/site"
@@ -292,6 +295,7 @@ func TestMessages(t *testing.T) {
 		{"fields[m]", Problem{Code: CodeTooLong, Label: "M", Limit: 20000}, "«\u00a0M\u00a0» doit compter au plus 20\u202f000\u00a0caractères.", "“M” must be at most 20,000 characters long."},
 		{"fields[image]", Problem{Code: CodeTooLarge, Label: "Photo", Limit: 15 << 20}, "Le fichier «\u00a0Photo\u00a0» dépasse la taille maximale de 15\u00a0Mo.", "The file “Photo” is larger than 15 MB."},
 		{"fields[image]", Problem{Code: CodeTooLarge, Label: "Photo", Limit: 1536 << 10}, "Le fichier «\u00a0Photo\u00a0» dépasse la taille maximale de 1,5\u00a0Mo.", "The file “Photo” is larger than 1.5 MB."},
+		{"fields[file]", Problem{Code: CodeTooSmall, Label: "Fichier", Limit: 500 << 10}, "Le fichier «\u00a0Fichier\u00a0» est trop petit\u00a0: au moins 500\u00a0ko.", "The file “Fichier” is too small: at least 500 kB."},
 		{"fields[image]", Problem{Code: CodeType, Label: "Photo", Want: "image/jpeg,image/png"}, "Le fichier «\u00a0Photo\u00a0» doit être au format JPEG ou PNG.", "The file “Photo” must be a JPEG or PNG file."},
 		{"fields[file]", Problem{Code: CodeType, Label: "Fichier", Want: "application/pdf," + odt + ",image/png"}, "Le fichier «\u00a0Fichier\u00a0» doit être au format PDF, OpenDocument texte (.odt) ou PNG.", "The file “Fichier” must be a PDF, OpenDocument text (.odt) or PNG file."},
 		{"fields[image]", Problem{Code: CodeDimensions, Label: "Photo", Limit: 40}, "L'image «\u00a0Photo\u00a0» est trop grande\u00a0: 40 mégapixels au plus.", "The image “Photo” is too large: at most 40 megapixels."},
@@ -331,5 +335,55 @@ func TestStatus(t *testing.T) {
 		if got := tt.errs.Status(); got != tt.want {
 			t.Errorf("%v: status %d, want %d", tt.errs, got, tt.want)
 		}
+	}
+}
+
+// TestConcurrentUse shares one compiled form between goroutines, as the service does: the
+// results must be those of a lone caller.
+func TestConcurrentUse(t *testing.T) {
+	comment := compile(t, "comment", commentPolicy)
+	photo := compile(t, "photo", photoPolicy)
+	cv := url.Values{"fields[name]": {"Claire M."}, "fields[email]": {"Claire@Example.fr"}, "fields[message]": {"Merci\r\npour tout."}, "options[page]": {"articles/a"}}
+	pv := url.Values{"fields[title]": {"Brume"}, "fields[caption]": {"Au petit matin."}}
+	files := multipartFiles(t, upload{"fields[image]", "a.jpg", jpegFile(t, picture(200, 100))})
+	run := func() (string, error) {
+		s, errs := comment.Decode(cv, nil)
+		if errs != nil {
+			return "", errs
+		}
+		written, err := comment.Encode(s, testGen)
+		if err != nil {
+			return "", err
+		}
+		out := string(written[0].Data)
+		s, errs = photo.Decode(pv, files)
+		if errs != nil {
+			return "", errs
+		}
+		if written, err = photo.Encode(s, testGen); err != nil {
+			return "", err
+		}
+		return out + string(written[0].Data) + string(written[1].Data), nil
+	}
+	want, err := run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	fails := make(chan string, 8)
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				if got, err := run(); err != nil || got != want {
+					fails <- fmt.Sprintf("%v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(fails)
+	for f := range fails {
+		t.Errorf("a concurrent run differs: %s", f)
 	}
 }

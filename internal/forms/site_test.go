@@ -118,7 +118,13 @@ func TestNoPersonalData(t *testing.T) {
 	if s.Fields["avatar"] == want {
 		t.Error("the avatar does not depend on the secret")
 	}
-	// A submission not made by Decode cannot smuggle an address into a file.
+	// A submission not made by Decode (an old one queued before the policy changed) is
+	// refused rather than written into a page the site cannot load.
+	old := &Submission{Form: "comment", Fields: map[string]string{"name": "Claire"}, Options: map[string]string{"page": "articles/a"}}
+	if _, err := f.Encode(old, testGen); err == nil || !strings.Contains(err.Error(), "no message") {
+		t.Errorf("Encode without a required field: %v", err)
+	}
+	// Nor can it smuggle an address into a file.
 	forged := &Submission{Form: "comment", Fields: map[string]string{"name": "claire@example.fr", "message": "x"}, Options: map[string]string{"page": "articles/a"}}
 	if _, err := f.Encode(forged, testGen); !errors.Is(err, ErrPersonalData) {
 		t.Errorf("Encode of a forged submission: %v, want ErrPersonalData", err)

@@ -38,6 +38,8 @@ func (f *Form) checkUpload(fl *field, fh *multipart.FileHeader) (*Upload, *Probl
 		return nil, damaged
 	case len(data) > fl.max:
 		return nil, tooLarge
+	case len(data) < fl.min:
+		return nil, &Problem{Code: CodeTooSmall, Label: fl.label, Limit: int64(fl.min)}
 	}
 	mt := sniff(data)
 	if !slices.Contains(fl.accept, mt) {

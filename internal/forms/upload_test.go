@@ -191,6 +191,7 @@ func TestUploadRefused(t *testing.T) {
 		{"two files", photo, text, []upload{{"fields[image]", "a.jpg", small}, {"fields[image]", "b.jpg", small}}, "fields[image]", CodeRepeated, 400},
 		{"file for a text field", photo, noTitle, []upload{{"fields[title]", "a.jpg", small}}, "fields[title]", CodeUnknownField, 400},
 		{"file for an unknown key", photo, text, []upload{{"image", "a.jpg", small}}, "image", CodeUnknownField, 400},
+		{"too small", compile(t, "document", strings.Replace(documentPolicy, "max: 100000}", "min: 1000, max: 100000}", 1)), docText, []upload{{"fields[file]", "a.pdf", pdfFile("")}}, "fields[file]", CodeTooSmall, 422},
 		{"pdf without end", doc, docText, []upload{{"fields[file]", "a.pdf", []byte("%PDF-1.4\n1 0 obj\n<<>>\nendobj\n")}}, "fields[file]", CodeFormat, 422},
 		{"pdf header only", doc, docText, []upload{{"fields[file]", "a.pdf", []byte("%PDF-")}}, "fields[file]", CodeFormat, 422},
 		{"pdf javascript", doc, docText, []upload{{"fields[file]", "a.pdf", pdfFile("2 0 obj\n<< /S /JavaScript /JS (app.alert(1)) >>\nendobj")}}, "fields[file]", CodeUnsafe, 422},
