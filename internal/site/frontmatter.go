@@ -168,9 +168,13 @@ func decodeYAML(raw []byte, fm *FrontMatter) error {
 	if root.Kind != yaml.MappingNode {
 		return &Error{Line: root.Line + 1, Err: errors.New("front matter: expected key: value pairs")}
 	}
+	budget := maxYAMLNodes
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		val, err := yamlValue(v)
+		if first, dup := fm.Lines[k.Value]; dup {
+			return &Error{Line: k.Line + 1, Err: fmt.Errorf("front matter: %s is already set on line %d", k.Value, first)}
+		}
+		val, err := yamlValue(v, 0, &budget)
 		if err != nil {
 			return &Error{Line: v.Line + 1, Err: fmt.Errorf("front matter: %s: %v", k.Value, err)}
 		}
@@ -180,13 +184,24 @@ func decodeYAML(raw []byte, fm *FrontMatter) error {
 	return nil
 }
 
-func yamlValue(n *yaml.Node) (any, error) {
+// Bounds on front matter: aliases can nest or refer to themselves, and expanding them
+// naively would exhaust the stack or the memory (the "billion laughs").
+const (
+	maxYAMLDepth = 64
+	maxYAMLNodes = 100000
+)
+
+func yamlValue(n *yaml.Node, depth int, budget *int) (any, error) {
+	*budget--
+	if depth > maxYAMLDepth || *budget < 0 {
+		return nil, errors.New("too deeply nested, or aliases expand too far")
+	}
 	switch n.Kind {
 	case yaml.AliasNode:
 		if n.Alias == nil {
 			return nil, errors.New("unknown alias")
 		}
-		return yamlValue(n.Alias)
+		return yamlValue(n.Alias, depth+1, budget)
 	case yaml.ScalarNode:
 		if n.Tag == "!!timestamp" {
 			return n.Value, nil
@@ -199,7 +214,7 @@ func yamlValue(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := yamlValue(c)
+			v, err := yamlValue(c, depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -209,7 +224,7 @@ func yamlValue(n *yaml.Node) (any, error) {
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := yamlValue(n.Content[i+1])
+			v, err := yamlValue(n.Content[i+1], depth+1, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -231,6 +246,9 @@ func yamlError(file string, offset int, err error) *Error {
 		msg = strings.Join(te.Errors, "; ")
 	}
 	line := 0
+	if offset > 0 {
+		line = offset + 1 // no line in the message: point at the first line of the YAML
+	}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		line += offset

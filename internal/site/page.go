@@ -20,6 +20,7 @@ const (
 	KindDocument Kind = "document"
 	KindPhoto    Kind = "photo"
 	KindPage     Kind = "page"
+	KindSection  Kind = "section" // a section's or the home page's intro (_index.md)
 )
 
 // Sections maps a top-level content folder to the kind of its pages.
@@ -260,6 +261,11 @@ func newPage(file, ref string, data []byte, cfg *Config) (*Page, ErrorList) {
 	if strings.HasSuffix(file, "/index.md") || strings.HasSuffix(file, "/_index.md") {
 		p.Bundle = path.Dir(file)
 	}
+	if path.Base(file) == "_index.md" && !strings.Contains(ref, "/") {
+		// A section's intro (articles/_index.md) or the home page's (_index.md): a title and
+		// a text for a list, nothing of an event, a document or a photo.
+		p.Kind, p.Bundle = KindSection, ""
+	}
 	if p.Section == "dossiers" && !strings.HasSuffix(file, "/_index.md") {
 		// A page in a dossier's folder: an article that belongs to the dossier.
 		p.Kind = KindArticle
@@ -295,6 +301,12 @@ func newPage(file, ref string, data []byte, cfg *Config) (*Page, ErrorList) {
 		}
 	}
 	p.URL = pageURL(p)
+	if p.Kind == KindSection {
+		p.URL = "/" + ref + "/"
+		if ref == "" {
+			p.URL = "/"
+		}
+	}
 	for _, a := range f.list("aliases") {
 		u, err := cleanSitePath(a, p.URL)
 		if err != nil {
