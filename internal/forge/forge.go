@@ -89,7 +89,9 @@ type Forge interface {
 	// Open makes the change pending. It must validate the change (see Change.Validate)
 	// before touching the forge, and must not change the main branch. Opening an ID that is
 	// already pending returns that change as it is, whatever c holds now, so that a caller
-	// may retry after a crash.
+	// may retry after a crash. An ID that was approved or rejected may be opened afresh
+	// (gitlocal keeps no trace of a deleted branch) or refused with ErrClosed: the caller
+	// keeps its own record of decisions and does not reopen a decided change.
 	Open(ctx context.Context, c *Change) (*Pending, error)
 
 	// List returns the pending changes, newest first (ties: greater ID first). It leaves

@@ -431,9 +431,6 @@ func testReject(t *testing.T, e *env) {
 	if _, err := e.f.Approve(e.ctx, c.ID); !notPending(err) {
 		t.Errorf("Approve after Reject = %v, want ErrNotFound or ErrClosed", err)
 	}
-	// The same id may be opened afresh: a rejected change does not block it.
-	p := e.open(c)
-	samePending(t, p, c)
 }
 
 func testUnknown(t *testing.T, e *env) {

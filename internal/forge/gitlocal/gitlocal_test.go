@@ -531,3 +531,38 @@ func TestNewRefuses(t *testing.T) {
 		t.Errorf("New with a branch name: %v", err)
 	}
 }
+
+// Git keeps no trace of a decided change: its ID opens afresh, and approving a change that
+// is on main already changes nothing.
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	f, err := New(memRepo(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := comment("01AGAIN", "Claire M.")
+	for _, step := range []string{"open", "reject", "open", "approve", "open"} {
+		switch step {
+		case "open":
+			_, err = f.Open(ctx, c)
+		case "reject":
+			err = f.Reject(ctx, c.ID, "no")
+		case "approve":
+			_, err = f.Approve(ctx, c.ID)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	head, err := f.mainCommit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit, err := f.Approve(ctx, c.ID)
+	if err != nil || commit != head.Hash.String() {
+		t.Errorf("approving a change already on main = %s, %v; want main's tip %s", commit, err, head.Hash)
+	}
+	if l, _ := f.List(ctx); len(l) != 0 {
+		t.Errorf("List holds %d changes", len(l))
+	}
+}

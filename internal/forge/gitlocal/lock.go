@@ -144,9 +144,7 @@ func (s syncer) objects(hashes []plumbing.Hash) error {
 		dirs[dir] = true
 	}
 	for dir := range dirs {
-		if err := fsync(dir); err != nil {
-			return err
-		}
+		syncDir(dir)
 	}
 	return nil
 }
@@ -172,14 +170,21 @@ func (s syncer) refs(names ...plumbing.ReferenceName) error {
 		}
 	}
 	for dir := range dirs {
-		if err := fsync(dir); err != nil {
-			return err
-		}
+		syncDir(dir)
 	}
 	return nil
 }
 
-// fsync flushes one file or folder; one that does not exist is not an error.
+// syncDir flushes a folder's entries. Not every system can (Windows cannot open a folder
+// for it), so this one is best effort.
+func syncDir(name string) {
+	if f, err := os.Open(name); err == nil {
+		f.Sync()
+		f.Close()
+	}
+}
+
+// fsync flushes one file; one that does not exist is not an error.
 func fsync(name string) error {
 	f, err := os.Open(name)
 	if errors.Is(err, os.ErrNotExist) {
