@@ -141,8 +141,9 @@ func (f *Form) appendMarkdown(b []byte, s *Submission, v *vars, names []string) 
 	b = f.appendFields(b, s)
 	b = f.appendGenerated(b, v, "slug")
 	b = f.appendGenerated(b, v, "date")
-	// Images are the page's image (a photo's is found in its bundle); files are listed,
-	// with the title people will see, as documents list theirs.
+	// The first image is the page's image (a photo's is found in its bundle), others go
+	// under their field's name; files are listed with the title people will see, as
+	// documents list theirs.
 	image := f.section == "photos"
 	var docs []int
 	for i, u := range s.Uploads {
@@ -151,6 +152,8 @@ func (f *Form) appendMarkdown(b []byte, s *Submission, v *vars, names []string) 
 		case fl.typ == "image" && !image:
 			b = appendPair(b, 0, "image", names[i])
 			image = true
+		case fl.typ == "image" && fl.name != "image" && f.section != "photos":
+			b = appendPair(b, 0, fl.name, names[i])
 		case fl.typ == "file":
 			docs = append(docs, i)
 		}

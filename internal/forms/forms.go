@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/parvis/parvis/internal/site"
 )
 
@@ -203,10 +205,26 @@ func Compile(name string, spec *site.FormSpec, opts Options) (*Form, error) {
 	}
 
 	outputs := map[string]string{} // names written to the file, and what writes them
+	if f.hasParent {
+		outputs["parent"] = "options.parent"
+	}
 	for _, fl := range f.fields {
-		if !fl.private && !fl.upload() {
-			outputs[fl.name] = "a field"
+		switch {
+		case fl.typ == "image":
+			outputs["image"] = "an image upload"
+			outputs[fl.name] = "an image upload"
+		case fl.typ == "file":
+			outputs["files"] = "a file upload"
 		}
+	}
+	for _, fl := range f.fields {
+		if fl.private || fl.upload() {
+			continue
+		}
+		if by := outputs[fl.name]; by != "" {
+			bad("fields.%s: also written by %s", fl.name, by)
+		}
+		outputs[fl.name] = "a field"
 	}
 	hashes := false
 	for i, t := range spec.Transforms {
@@ -228,6 +246,8 @@ func Compile(name string, spec *site.FormSpec, opts Options) (*Form, error) {
 			bad("transforms[%d].to: %q is not a field name", i, t.To)
 		case to != t.Field && byName[to] != nil:
 			bad("transforms[%d].to: %q is another field of the form", i, to)
+		case outputs[to] != "" && outputs[to] != "a field" && outputs[to] != "a transform":
+			bad("transforms[%d].to: %q is also written by %s", i, to, outputs[to])
 		default:
 			hashes = hashes || t.Op == "hash"
 			f.transforms = append(f.transforms, transform{from: from, op: t.Op, to: to, private: from.private})
@@ -263,8 +283,6 @@ func Compile(name string, spec *site.FormSpec, opts Options) (*Form, error) {
 			bad("generated.%s: unknown generator %q (id, date, slug)", out, g)
 		case outputs[out] != "":
 			bad("generated.%s: also written by %s", out, outputs[out])
-		case out == "parent" && f.hasParent:
-			bad("generated.%s: also written by options.parent", out)
 		default:
 			f.generated = append(f.generated, generated{out: out, gen: g})
 			outputs[out] = "a generator"
@@ -346,9 +364,10 @@ func compileField(name string, spec *site.FieldSpec) (*field, error) {
 	if !nameRE.MatchString(name) {
 		return nil, errors.New("a field's name is lower-case letters, digits and _")
 	}
-	fl := &field{name: name, key: "fields[" + name + "]", typ: "text"}
+	// Without a label, the name as the generator shows it: "first_name" → "First name".
+	fl := &field{name: name, key: "fields[" + name + "]", typ: "text", label: strings.ToUpper(name[:1]) + strings.ReplaceAll(name[1:], "_", " ")}
 	if spec == nil {
-		fl.label, fl.max = name, defaultMax["text"]
+		fl.max = defaultMax["text"]
 		return fl, nil
 	}
 	if spec.Type != "" {
@@ -357,9 +376,8 @@ func compileField(name string, spec *site.FieldSpec) (*field, error) {
 	if _, ok := defaultMax[fl.typ]; !ok && fl.typ != "choice" {
 		return nil, fmt.Errorf("unknown type %q", fl.typ)
 	}
-	fl.label = strings.TrimSpace(spec.Label)
-	if fl.label == "" {
-		fl.label = name
+	if l := strings.TrimSpace(spec.Label); l != "" {
+		fl.label = l
 	}
 	fl.required, fl.private = spec.Required, spec.Private
 	fl.min, fl.max = spec.Min, spec.Max
@@ -383,8 +401,9 @@ func compileField(name string, spec *site.FieldSpec) (*field, error) {
 		if len(spec.Choices) == 0 {
 			return nil, errors.New("a choice field needs choices")
 		}
-		fl.choices = slices.Clone(spec.Choices)
-		for _, c := range fl.choices {
+		for _, c := range spec.Choices {
+			c = norm.NFC.String(strings.TrimSpace(c)) // as values are cleaned
+			fl.choices = append(fl.choices, c)
 			fl.max = max(fl.max, len(c))
 		}
 	}

@@ -83,6 +83,18 @@ body: text`, "cannot be private", nil},
 		{"transform of nothing", base + "\ntransforms: [{field: nobody, op: upper}]", `no field "nobody"`, nil},
 		{"unknown operation", base + "\ntransforms: [{field: name, op: reverse}]", "unknown operation", nil},
 		{"generated over a field", strings.Replace(base, "date: date}", "date: date, name: slug}", 1), "also written", nil},
+		{"generated parent", strings.Replace(strings.Replace(base, "[page]", "[page, parent]", 1), "date: date}", "date: date, parent: id}", 1), "also written by options.parent", nil},
+		{"transform onto parent", strings.Replace(base, "[page]", "[page, parent]", 1) + "\ntransforms: [{field: name, op: slugify, to: parent}]", "also written by options.parent", nil},
+		{"text named like the upload key", `
+fields:
+  title: {type: text, required: true}
+  image: {type: text}
+  photo: {type: image}
+generated: {slug: slug}
+path: "articles/{slug}"
+filename: index.md
+format: markdown
+body: title`, "also written by an image upload", nil},
 		{"unknown generator", strings.Replace(base, "date: date}", "date: date, n: uuid}", 1), "unknown generator", nil},
 		{"honeypot is the only field", `
 fields:

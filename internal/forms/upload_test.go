@@ -422,3 +422,45 @@ func TestJPEGOrientationHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestSeveralUploads names each upload after the entry and its field, and refers to each
+// from the front matter.
+func TestSeveralUploads(t *testing.T) {
+	f := compile(t, "article", `
+order: [title, image, cover, plan, body]
+fields:
+  title: {type: text, required: true}
+  image: {type: image, required: true}
+  cover: {type: image, accept: [image/png]}
+  plan: {type: file, label: Plan du quartier, accept: [application/pdf]}
+  body: {type: markdown}
+generated: {slug: slug}
+path: "articles/{slug}"
+filename: index.md
+format: markdown
+body: body
+`)
+	s, errs := f.Decode(url.Values{"fields[title]": {"Le nouveau quartier"}}, multipartFiles(t,
+		upload{"fields[image]", "a.jpg", jpegFile(t, picture(20, 10))},
+		upload{"fields[cover]", "b.png", pngFile(t, picture(20, 10))},
+		upload{"fields[plan]", "c.pdf", pdfFile("")},
+	))
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	files, err := f.Encode(s, testGen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := "articles/le-nouveau-quartier-3y2x1a/"
+	want := []string{dir + "index.md", dir + "le-nouveau-quartier-3y2x1a-image.jpg", dir + "le-nouveau-quartier-3y2x1a-cover.png", dir + "le-nouveau-quartier-3y2x1a-plan.pdf"}
+	if strings.Join(paths(files), " ") != strings.Join(want, " ") {
+		t.Fatalf("files %v, want %v", paths(files), want)
+	}
+	page := "---\ntitle: Le nouveau quartier\nslug: le-nouveau-quartier-3y2x1a\n" +
+		"image: le-nouveau-quartier-3y2x1a-image.jpg\ncover: le-nouveau-quartier-3y2x1a-cover.png\n" +
+		"files:\n  - name: le-nouveau-quartier-3y2x1a-plan.pdf\n    title: Le nouveau quartier\n---\n"
+	if string(files[0].Data) != page {
+		t.Errorf("page:\n%s\nwant:\n%s", files[0].Data, page)
+	}
+}
