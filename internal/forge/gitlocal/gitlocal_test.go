@@ -566,3 +566,61 @@ func TestReopen(t *testing.T) {
 		t.Errorf("List holds %d changes", len(l))
 	}
 }
+
+// Decisions taken through another Forge (parvis moderate, in another process) are seen by
+// the watching one: approvals by their trailer or their commit, rejections as closures.
+func TestWatchSeesOtherForge(t *testing.T) {
+	dir := diskRepo(t, "")
+	watching, err := Open(dir, Options{PollInterval: poll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan forge.Event, 16)
+	done := make(chan error, 1)
+	go func() { done <- watching.Watch(ctx, func(e forge.Event) { events <- e }) }()
+	defer func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Watch = %v", err)
+		}
+	}()
+	// Opened by the watching forge: it knows them from the start.
+	for _, id := range []string{"01OFA", "01OFB", "01OFC"} {
+		if _, err := watching.Open(ctx, comment(id, "Claire M.")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ff, err := other.Approve(ctx, "01OFA") // a fast-forward
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed, err := other.Approve(ctx, "01OFB") // main has moved: a new commit
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Reject(ctx, "01OFC", "no"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]forge.Event{
+		"01OFA": {Kind: forge.Merged, ID: "01OFA", Branch: "parvis/01OFA", Commit: ff},
+		"01OFB": {Kind: forge.Merged, ID: "01OFB", Branch: "parvis/01OFB", Commit: replayed},
+		"01OFC": {Kind: forge.Closed, ID: "01OFC", Branch: "parvis/01OFC"},
+	}
+	timeout := time.After(10 * time.Second)
+	for len(want) > 0 {
+		select {
+		case e := <-events:
+			if e != want[e.ID] {
+				t.Errorf("event %+v, want %+v", e, want[e.ID])
+			}
+			delete(want, e.ID)
+		case <-timeout:
+			t.Fatalf("no event for %v", want)
+		}
+	}
+}
