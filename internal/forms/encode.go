@@ -21,14 +21,15 @@ type File struct {
 	Data []byte
 }
 
-// ErrPersonalData is returned by Encode when its output would hold an e-mail address or a
-// private value. Decode refuses such input, so it means a Submission not made by Decode.
+// ErrPersonalData is returned by Encode when its output would hold an e-mail address.
+// Decode refuses such input, so it means a Submission not made by Decode.
 var ErrPersonalData = errors.New("forms: personal data would be written")
 
 // Encode writes a submission decoded by this form as the files of a change: first the
 // entry (a YAML file, or a Markdown page), then its uploads beside it, named after the
-// entry's slug and their real type. It checks every path again, and that no e-mail address
-// or private value is written. Its errors are permanent: retrying cannot help.
+// entry's slug and their real type. It checks the required values and every path again,
+// and that no e-mail address is written: private values never are. Its errors are
+// permanent: retrying cannot help.
 func (f *Form) Encode(s *Submission, g Generated) ([]File, error) {
 	if s == nil || s.Form != f.name {
 		return nil, fmt.Errorf("forms.%s: not a submission of this form", f.name)
@@ -68,7 +69,7 @@ func (f *Form) Encode(s *Submission, g Generated) ([]File, error) {
 		}
 		names[i] = base + ext
 		p := dir + "/" + names[i]
-		if err := checkPath(p, f.target.fixed); err != nil || p == entry {
+		if err := checkPath(p, f.target.fixed); err != nil || p == entry || slices.Contains(names[:i], names[i]) {
 			return nil, fmt.Errorf("forms.%s: upload %q: bad path %q", f.name, u.Field, p)
 		}
 		files = append(files, File{Path: p, Data: u.Data})
