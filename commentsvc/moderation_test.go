@@ -1,0 +1,206 @@
+package commentsvc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parvis/parvis/internal/mail"
+	"github.com/parvis/parvis/internal/store"
+)
+
+// outbox keeps sent messages in memory.
+type outbox struct {
+	mu   sync.Mutex
+	sent []mail.Message
+}
+
+func (o *outbox) Send(_ context.Context, m mail.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.sent = append(o.sent, m)
+	return nil
+}
+
+func (o *outbox) messages() []mail.Message {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]mail.Message(nil), o.sent...)
+}
+
+func (f *fixture) submit(t *testing.T, overrides map[string]string) string {
+	t.Helper()
+	res := f.post(t, "/api/v1/entries/comment", form, f.comment(overrides).Encode(), map[string]string{"Accept": "application/json"})
+	var a map[string]string
+	json.NewDecoder(res.Body).Decode(&a)
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("submit: %d %v", res.StatusCode, a)
+	}
+	return a["id"]
+}
+
+func (f *fixture) wait(t *testing.T, id string, status store.Status) *store.Record {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if r, err := f.st.Get(id); err == nil && r.Status == status {
+			return r
+		}
+	}
+	r, _ := f.st.Get(id)
+	t.Fatalf("%s never reached %s: %+v", id, status, r)
+	return nil
+}
+
+func TestModeration(t *testing.T) {
+	box := &outbox{}
+	f := newFixture(t, WithMail(box))
+	f.svc.cfg.Service.MailFrom = "Mairie <noreply@testville.example>"
+	f.run(t)
+	ctx := context.Background()
+
+	a := f.submit(t, map[string]string{"fields[email]": "claire@example.org", "fields[message]": "Un **premier** message."})
+	b := f.submit(t, map[string]string{"fields[email]": "bob@example.org", "fields[message]": "Un second message."})
+	f.wait(t, a, store.Pending)
+	f.wait(t, b, store.Pending)
+
+	sub, err := f.svc.Get(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sub.Preview), "<strong>premier</strong>") || !strings.Contains(sub.Diff, `+message: "Un **premier** message."`) {
+		t.Errorf("preview %q\ndiff %q", sub.Preview, sub.Diff)
+	}
+	if strings.Contains(sub.Diff, "claire@example.org") {
+		t.Error("the e-mail address is in the change")
+	}
+
+	if _, err := f.svc.Reject(ctx, b, "ana", "  "); !errors.Is(err, ErrReason) {
+		t.Errorf("a blank reason: %v", err)
+	}
+	if _, err := f.svc.Reject(ctx, "nope", "ana", "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an unknown id: %v", err)
+	}
+	if _, err := f.svc.Approve(ctx, a, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Approve(ctx, a, "ana"); !errors.Is(err, ErrNotPending) {
+		t.Errorf("approving twice: %v", err)
+	}
+	if _, err := f.svc.Reject(ctx, b, "ana", "Hors sujet"); err != nil {
+		t.Fatal(err)
+	}
+	pub := f.wait(t, a, store.Published)
+	if pub.Moderator != "ana" || !strings.HasSuffix(pub.URL, "/articles/budget/#comment-"+a) {
+		t.Errorf("published record: %+v", pub)
+	}
+	// The comment is on the main branch's worktree, the citizen was told, and the address
+	// is forgotten.
+	files, _ := filepath.Glob(filepath.Join(f.repo, "comments/articles/budget", a+".yaml"))
+	if len(files) != 1 {
+		t.Errorf("the approved comment is not in the worktree")
+	} else if b, _ := os.ReadFile(files[0]); strings.Contains(string(b), "@") {
+		t.Errorf("the comment file holds an address:\n%s", b)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(box.messages()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	msgs := box.messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages sent, want 2", len(msgs))
+	}
+	for _, m := range msgs {
+		switch m.To {
+		case "claire@example.org":
+			if !strings.Contains(m.Body, pub.URL) {
+				t.Errorf("the publication notice lacks the link: %s", m.Body)
+			}
+		case "bob@example.org":
+			if !strings.Contains(m.Body, "Hors sujet") {
+				t.Errorf("the rejection notice lacks the reason: %s", m.Body)
+			}
+		default:
+			t.Errorf("a message to %q", m.To)
+		}
+	}
+	for _, id := range []string{a, b} {
+		p, _ := f.st.Private(id)
+		for deadline := time.Now().Add(5 * time.Second); p != nil && time.Now().Before(deadline); p, _ = f.st.Private(id) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if p != nil {
+			t.Errorf("private fields of %s kept after the decision: %v", id, p)
+		}
+	}
+}
+
+func TestOrphanReply(t *testing.T) {
+	f := newFixture(t)
+	f.run(t)
+	ctx := context.Background()
+	// A reply to c1 (published) is fine; a reply whose parent is then deleted from the site
+	// (here: never published) must not land, or the build would stop.
+	id := f.submit(t, map[string]string{"options[parent]": "c1"})
+	f.wait(t, id, store.Pending)
+	if err := os.Remove(filepath.Join(f.repo, "comments/articles/budget/c1.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Publish(ctx); err != nil { // the site as rebuilt has no c1 any more
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Approve(ctx, id, "ana"); !errors.Is(err, ErrOrphan) {
+		t.Errorf("approving an orphan reply: %v", err)
+	}
+}
+
+func TestAdminAPI(t *testing.T) {
+	f := newFixture(t)
+	f.run(t)
+	id := f.submit(t, nil)
+	f.wait(t, id, store.Pending)
+	call := func(method, path, token, body string) (int, string) {
+		req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	tests := []struct {
+		method, path, token, body string
+		status                    int
+		want                      string
+	}{
+		{"GET", "/admin/api/submissions", "", "", 401, "unauthorized"},
+		{"GET", "/admin/api/submissions", "wrong", "", 401, "unauthorized"},
+		{"GET", "/admin/api/submissions?status=pending", "admintoken", "", 200, id},
+		{"GET", "/admin/api/submissions/" + id, "admintoken", "", 200, "diff"},
+		{"GET", "/admin/api/submissions/nope", "admintoken", "", 404, "no such submission"},
+		{"POST", "/admin/api/submissions/" + id + "/reject", "admintoken", `{}`, 400, "reason"},
+		{"POST", "/admin/api/submissions/" + id + "/reject", "admintoken", `{"reason": "Doublon", "moderator": "cli"}`, 200, "rejected"},
+		{"POST", "/admin/api/submissions/" + id + "/approve", "admintoken", "", 409, "not awaiting"},
+		{"PUT", "/admin/api/moderators/ana", "admintoken", `{"hash": "plain"}`, 400, "bcrypt"},
+		{"PUT", "/admin/api/moderators/ana", "admintoken", `{"hash": "$2a$10$yS3IMFF3gnHQw.I55Zk2V..ZFhDSLvq8.gw8KiuLxRiQ46RbeMGve"}`, 200, "ana"},
+		{"DELETE", "/admin/api/moderators/ana", "admintoken", "", 200, "ana"},
+		{"DELETE", "/admin/api/moderators/ana", "admintoken", "", 404, "not found"},
+	}
+	for _, tt := range tests {
+		status, body := call(tt.method, tt.path, tt.token, tt.body)
+		if status != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("%s %s: %d %s, want %d with %q", tt.method, tt.path, status, body, tt.status, tt.want)
+		}
+	}
+}
