@@ -144,9 +144,9 @@ func TestIntakeAccepts(t *testing.T) {
 	// Without Accept: JSON, a 303 to the redirect when it is the site's, else to the receipt.
 	for redirect, want := range map[string]string{
 		"https://www.testville.example/articles/budget/#comments": "https://www.testville.example/articles/budget/#comments",
-		"https://evil.example/":  f.srv.URL + "/api/v1/submissions/",
-		"//evil.example/":        f.srv.URL + "/api/v1/submissions/",
-		"javascript:alert(1)":    f.srv.URL + "/api/v1/submissions/",
+		"https://evil.example/":                                   f.srv.URL + "/api/v1/submissions/",
+		"//evil.example/":                                         f.srv.URL + "/api/v1/submissions/",
+		"javascript:alert(1)":                                     f.srv.URL + "/api/v1/submissions/",
 	} {
 		v := f.comment(map[string]string{"options[redirect]": redirect, "fields[message]": "Message pour " + redirect})
 		res := f.post(t, "/api/v1/entries/comment", form, v.Encode(), nil)

@@ -131,13 +131,18 @@ func (s *Service) Approve(ctx context.Context, id, moderator string) (*store.Rec
 	if err := s.checkParent(ctx, id, rec); err != nil {
 		return rec, err
 	}
-	if _, err := s.forge.Approve(ctx, id); err != nil {
-		switch {
-		case errors.Is(err, forge.ErrConflict):
-			return rec, ErrConflict
-		case errors.Is(err, forge.ErrNotFound), errors.Is(err, forge.ErrClosed):
-			return rec, ErrNotPending
-		}
+	commit, err := s.forge.Approve(ctx, id)
+	switch {
+	case err == nil:
+	case commit != "":
+		// The change landed and a later step failed (the worktree's update): it is approved
+		// all the same, and the rebuild will show it.
+		s.log.Warn("approved with a later fault", "id", id, "commit", commit, "err", err)
+	case errors.Is(err, forge.ErrConflict):
+		return rec, ErrConflict
+	case errors.Is(err, forge.ErrNotFound), errors.Is(err, forge.ErrClosed):
+		return rec, ErrNotPending
+	default:
 		return rec, err
 	}
 	rec, err = s.store.Update(id, func(r *store.Record) error {
