@@ -1,6 +1,9 @@
 package forms
 
 import (
+	"bytes"
+	"image"
+	"image/jpeg"
 	"net/url"
 	"testing"
 )
@@ -54,4 +57,23 @@ func BenchmarkCommentParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPhoto re-encodes a 12-megapixel camera photo to 2560 pixels: the costly upload.
+func BenchmarkPhoto(b *testing.B) {
+	img := image.NewYCbCr(image.Rect(0, 0, 4000, 3000), image.YCbCrSubsampleRatio420)
+	for i := range img.Y {
+		img.Y[i] = byte(i * 7)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, w, _, err := reencode(data, "image/jpeg", 2560); err != nil || w != 2560 {
+			b.Fatal(w, err)
+		}
+	}
 }

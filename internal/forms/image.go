@@ -13,12 +13,13 @@ import (
 	"golang.org/x/image/draw"
 )
 
-// imageSlots bounds how many images are decoded at once: decoding is CPU-bound, and each
-// decoded image may take a hundred megabytes or more.
+// imageSlots bounds how many images are decoded at once: decoding is CPU-bound, and a
+// decoded image takes up to 4 bytes × MaxImagePixels (160 MB by default).
 var imageSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 
-// imageSize reads an image's dimensions from its header, without decoding its pixels.
-func imageSize(mt string, data []byte) (w, h int, err error) {
+// imageSize reads an image's dimensions and its bytes per decoded pixel from its header,
+// without decoding its pixels.
+func imageSize(mt string, data []byte) (w, h, depth int, err error) {
 	var cfg image.Config
 	r := bytes.NewReader(data)
 	switch mt {
@@ -34,7 +35,10 @@ func imageSize(mt string, data []byte) (w, h int, err error) {
 	if err == nil && (cfg.Width <= 0 || cfg.Height <= 0) {
 		err = errors.New("an image without pixels")
 	}
-	return cfg.Width, cfg.Height, err
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return cfg.Width, cfg.Height, bytesPerPixel(cfg.ColorModel), nil
 }
 
 // reencode decodes an image and encodes it again in its own format (JPEG at quality 85),
@@ -63,9 +67,7 @@ func reencode(data []byte, mt string, longest int) (out []byte, w, h int, err er
 	b := img.Bounds()
 	sw, sh := fit(b.Dx(), b.Dy(), longest)
 	if sw != b.Dx() || sh != b.Dy() {
-		dst := image.NewRGBA(image.Rect(0, 0, sw, sh))
-		draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-		img = dst
+		img = shrink(img, sw, sh)
 	}
 	if orientation != 1 {
 		src, ok := img.(*image.RGBA)

@@ -48,12 +48,14 @@ func (f *Form) checkUpload(fl *field, fh *multipart.FileHeader) (*Upload, *Probl
 	u := &Upload{Field: fl.name, MediaType: mt, Ext: extensions[mt], Data: data}
 	switch mt {
 	case "image/jpeg", "image/png", "image/gif":
-		w, h, err := imageSize(mt, data)
+		w, h, depth, err := imageSize(mt, data)
 		if err != nil {
 			return nil, &Problem{Code: CodeFormat, Label: fl.label, Want: "image"}
 		}
-		if int64(w)*int64(h) > int64(f.maxPixels) {
-			return nil, &Problem{Code: CodeDimensions, Label: fl.label, Limit: max(1, int64(f.maxPixels)/1e6)}
+		// The budget is MaxImagePixels at 4 bytes a pixel: fewer pixels at 16 bits a channel.
+		limit := int64(f.maxPixels) * 4 / int64(max(4, depth))
+		if int64(w)*int64(h) > limit {
+			return nil, &Problem{Code: CodeDimensions, Label: fl.label, Limit: max(1, limit/1e6)}
 		}
 		u.Width, u.Height = w, h
 	case "application/pdf":
