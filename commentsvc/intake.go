@@ -55,8 +55,16 @@ func (s *Service) handleEntry(w http.ResponseWriter, r *http.Request) {
 
 // handleStaticman takes Staticman's route, so that existing themes' forms work unchanged:
 // the property is the form's name; the repository and branch are the service's own.
+// Staticman's own options (its origin field, reCAPTCHA keys) mean nothing here and are
+// dropped before the strict allowlist sees them.
 func (s *Service) handleStaticman(w http.ResponseWriter, r *http.Request) {
 	s.intake(w, r, r.PathValue("property"))
+}
+
+// staticmanOnly reports keys that Staticman's forms send for Staticman itself.
+func staticmanOnly(key string) bool {
+	return key == "options[origin]" || key == "g-recaptcha-response" ||
+		strings.HasPrefix(key, "options[reCaptcha]") || key == "options[subscribe]"
 }
 
 // intake is decode → policy → anti-spam → store → answer. Nothing is kept unless every
@@ -112,6 +120,13 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 	values := r.PostForm
 	if r.MultipartForm != nil {
 		values = url.Values(r.MultipartForm.Value)
+	}
+	if r.PathValue("property") != "" {
+		for k := range values {
+			if staticmanOnly(k) {
+				delete(values, k)
+			}
+		}
 	}
 	sub, problems := f.Decode(values, multipartFiles(r))
 	if len(problems) > 0 {

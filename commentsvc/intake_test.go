@@ -197,3 +197,23 @@ func TestUploadCheckedByContent(t *testing.T) {
 		t.Fatalf("a PNG: %d %s", res.StatusCode, b)
 	}
 }
+
+// TestStaticmanRoute posts a Staticman theme's comment form unchanged: its own options are
+// dropped, the property names the form.
+func TestStaticmanRoute(t *testing.T) {
+	f := newFixture(t)
+	v := f.comment(nil)
+	v.Set("options[origin]", "https://www.testville.example/articles/budget/")
+	v.Set("options[reCaptcha][siteKey]", "k")
+	v.Set("g-recaptcha-response", "r")
+	res := f.post(t, "/v3/entry/github/mairie/site/main/comment", form, v.Encode(), map[string]string{"Accept": "application/json"})
+	if res.StatusCode != http.StatusAccepted {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("%d: %s", res.StatusCode, b)
+	}
+	v.Set("options[other]", "x")
+	res = f.post(t, "/v3/entry/github/mairie/site/main/comment", form, v.Encode(), map[string]string{"Accept": "application/json"})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown option through Staticman's route: %d", res.StatusCode)
+	}
+}

@@ -120,7 +120,11 @@ func (s *Service) process(ctx context.Context, it queue.Item) error {
 	if author == "" {
 		author = strings.TrimSpace(p.Fields["author"])
 	}
-	c := &forge.Change{ID: it.ID, Form: p.Form, Page: p.Options["page"], Title: s.title(p), Author: author}
+	title := s.title(p)
+	if subj := f.Subject(sub, forms.Generated{ID: it.ID, Now: p.Received}); subj != "" {
+		title = subj // the policy's own message template
+	}
+	c := &forge.Change{ID: it.ID, Form: p.Form, Page: p.Options["page"], Title: title, Author: author}
 	for _, file := range files {
 		c.Files = append(c.Files, forge.File{Path: file.Path, Data: file.Data})
 	}
