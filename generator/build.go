@@ -103,6 +103,7 @@ func (b *build) index() {
 		if p.Event != nil {
 			v.ICS = cfg.RelURL(p.URL + p.Slug + ".ics")
 			v.MapURL = mapURL(p.Event)
+			v.Past = !b.upcoming(v)
 		}
 		b.views[p] = v
 		// A page of a dossier's folder is listed by its dossier, not among the dossiers.

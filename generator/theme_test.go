@@ -129,7 +129,8 @@ func TestEventPage(t *testing.T) {
 	// The menu marks the section the page is in.
 	assertFile(t, out, "articles/index.html", `<li><a href="/articles/" aria-current="page">Actualités</a></li>`)
 	assertFile(t, out, "articles/marche/index.html", `<li><a href="/articles/" aria-current="true">Actualités</a></li>`)
-	assertFile(t, out, "events/fete/index.html", `>dimanche 21 juin 2026</time>`, "! openstreetmap")
+	assertFile(t, out, "events/fete/index.html", `>dimanche 21 juin 2026</time>`, "! openstreetmap", `<p class="event-past">Cet événement est terminé.</p>`)
+	assertFile(t, out, "events/concert/index.html", "! event-past")
 	// The calendar: upcoming events, this month as a table, the months.
 	assertFile(t, out, "events/index.html",
 		`<caption id="caption-2026-11">novembre 2026 : aucun événement</caption>`,
