@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,11 +126,30 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // built site for everything else, its forms stamped with fresh anti-spam tokens.
 func serveMux(st *state, svc *commentsvc.Service) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", svc.Checker().StampHTML(staticHandler(st.public)))
+	mux.Handle("/", siteHeaders(st.site.Config.Service.URL, svc.Checker().StampHTML(staticHandler(st.public))))
 	for _, p := range []string{"/api/", "/v3/", "/admin/", "/hooks/", "/healthz", "/metrics"} {
 		mux.Handle(p, svc.Handler())
 	}
 	return mux
+}
+
+// siteHeaders adds to the site's pages the headers a static host should send: the pages load
+// nothing from elsewhere but the service, so the policy can say so.
+func siteHeaders(service string, next http.Handler) http.Handler {
+	other := ""
+	if u, err := url.Parse(service); err == nil && u.Host != "" {
+		other = " " + u.Scheme + "://" + u.Host
+	}
+	csp := "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; " +
+		"worker-src 'self' blob:; connect-src 'self'" + other + "; form-action 'self'" + other +
+		"; frame-ancestors 'self'; base-uri 'self'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("Content-Security-Policy", csp)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // state is what parvis serve and parvis moderate work on: the working repository, the
