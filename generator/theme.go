@@ -427,10 +427,11 @@ func (th *theme) formatDateIn(style string, t time.Time, loc *time.Location) str
 		if en {
 			return t.Format("3:04 PM")
 		}
+		// No-break spaces: "18 h 30" never splits across lines.
 		if t.Minute() == 0 {
-			return fmt.Sprintf("%d h", t.Hour())
+			return fmt.Sprintf("%d\u00a0h", t.Hour())
 		}
-		return fmt.Sprintf("%d h %02d", t.Hour(), t.Minute())
+		return fmt.Sprintf("%d\u00a0h\u00a0%02d", t.Hour(), t.Minute())
 	case "month":
 		return fmt.Sprintf("%s %d", month, t.Year())
 	case "day":

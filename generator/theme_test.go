@@ -119,7 +119,7 @@ func TestPager(t *testing.T) {
 func TestEventPage(t *testing.T) {
 	out := mustBuild(t, basicSite)
 	assertFile(t, out, "events/concert/index.html",
-		`<time datetime="2026-12-20T18:30:00&#43;01:00">dimanche 20 décembre 2026, de 18 h 30 à 20 h</time>`,
+		"<time datetime=\"2026-12-20T18:30:00&#43;01:00\">dimanche 20 décembre 2026, de 18\u00a0h\u00a030 à 20\u00a0h</time>",
 		`<span class="place">Église Saint-Martin</span><span class="address">1 place de l&#39;Église, 99000 Testville</span>`,
 		`href="https://www.openstreetmap.org/?mlat=45.5&amp;mlon=4.8#map=17/45.5/4.8"`,
 		`href="/events/concert/concert.ics" download`,
