@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -25,13 +26,31 @@ type Output interface {
 // DirOutput writes a folder as a whole: files go to a staging folder beside it, and Commit
 // puts the staging folder in its place, so that a failed build leaves the old site intact and
 // a page deleted from the content does not linger in the output.
+//
+// Writes are handed to a pool of writers, more than there are processors: creating a
+// folder and a file waits on the file system far longer than it uses a processor, and
+// rendering need not wait for it.
 type DirOutput struct {
 	root    string
 	staging string
 	dirs    sync.Map // folders known to exist
 	files   atomic.Int64
 	bytes   atomic.Int64
+
+	start  sync.Once
+	jobs   chan dirJob
+	wg     sync.WaitGroup
+	failed atomic.Pointer[error]
+	closed bool
 }
+
+type dirJob struct {
+	name string
+	data []byte
+}
+
+// dirWriters is how many writes may wait on the file system at once.
+const dirWriters = 16
 
 // NewDirOutput returns an Output that will replace root when committed.
 func NewDirOutput(root string) (*DirOutput, error) {
@@ -50,30 +69,77 @@ func NewDirOutput(root string) (*DirOutput, error) {
 	return &DirOutput{root: root, staging: staging}, nil
 }
 
+// WriteFile queues a copy of data for writing; a write's error comes back from a later
+// WriteFile, or from Commit.
 func (o *DirOutput) WriteFile(name string, data []byte) error {
 	if !fs.ValidPath(name) || name == "." {
 		return fmt.Errorf("output path %q is not inside the output folder", name)
 	}
+	if err := o.failed.Load(); err != nil {
+		return *err
+	}
+	o.start.Do(func() {
+		o.jobs = make(chan dirJob, 4*dirWriters)
+		for range dirWriters {
+			o.wg.Add(1)
+			go o.writer()
+		}
+	})
+	o.files.Add(1)
+	o.bytes.Add(int64(len(data)))
+	o.jobs <- dirJob{name: name, data: bytes.Clone(data)}
+	return nil
+}
+
+func (o *DirOutput) writer() {
+	defer o.wg.Done()
+	for j := range o.jobs {
+		if o.failed.Load() != nil {
+			continue // drain: the build has failed
+		}
+		if err := o.write(j.name, j.data); err != nil {
+			o.failed.CompareAndSwap(nil, &err)
+		}
+	}
+}
+
+func (o *DirOutput) write(name string, data []byte) error {
 	full := filepath.Join(o.staging, filepath.FromSlash(name))
 	dir := filepath.Dir(full)
 	if _, ok := o.dirs.Load(dir); !ok {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
+		// Most folders are new and their parent exists: try the one call first.
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
 		}
 		o.dirs.Store(dir, true)
 	}
-	if err := os.WriteFile(full, data, 0o644); err != nil {
-		return err
+	return os.WriteFile(full, data, 0o644)
+}
+
+// wait lets the queued writes finish and returns the first error.
+func (o *DirOutput) wait() error {
+	if o.jobs != nil && !o.closed {
+		close(o.jobs)
+		o.closed = true
 	}
-	o.files.Add(1)
-	o.bytes.Add(int64(len(data)))
+	o.wg.Wait()
+	if err := o.failed.Load(); err != nil {
+		return *err
+	}
 	return nil
 }
 
 func (o *DirOutput) Stats() (int, int64) { return int(o.files.Load()), o.bytes.Load() }
 
-// Commit replaces the output folder with what was written.
+// Commit waits for the writes, then replaces the output folder with what was written. It
+// must not be called while WriteFile may still be.
 func (o *DirOutput) Commit() error {
+	if err := o.wait(); err != nil {
+		_ = os.RemoveAll(o.staging)
+		return err
+	}
 	old := ""
 	if _, err := os.Lstat(o.root); err == nil {
 		old = o.staging + ".old"
@@ -94,7 +160,10 @@ func (o *DirOutput) Commit() error {
 }
 
 // Abort drops what was written; the output folder is left as it was.
-func (o *DirOutput) Abort() error { return os.RemoveAll(o.staging) }
+func (o *DirOutput) Abort() error {
+	_ = o.wait()
+	return os.RemoveAll(o.staging)
+}
 
 // MemoryOutput keeps the built site in memory, as an fs.FS.
 type MemoryOutput struct {
