@@ -145,7 +145,10 @@ func (a *admin) queue(ctx context.Context, sess *session, status store.Status, f
 		row.PageTitle, row.PageURL, row.PageFound = pageInfo(current, rec.Page)
 		row.Checked = row.Selectable && slices.Contains(checked, rec.ID)
 		if row.Selectable {
-			row.Excerpt = a.excerpt(ctx, rec.ID)
+			row.Excerpt = rec.Excerpt
+			if row.Excerpt == "" { // a record from before excerpts were kept
+				row.Excerpt = a.excerpt(ctx, rec.ID)
+			}
 			v.Selectable = true
 		}
 		v.Rows = append(v.Rows, row)

@@ -184,6 +184,8 @@ func (s *Service) routes() {
 	m.HandleFunc("GET /healthz", s.handleHealth)
 	m.Handle("GET /metrics", s.metrics.handler())
 	s.adminRoutes(m)
+	// "/admin" as typed in an address bar: a relative redirect keeps a proxy's path prefix.
+	m.Handle("GET /admin", http.RedirectHandler("admin/", http.StatusMovedPermanently))
 	s.mux = m
 }
 

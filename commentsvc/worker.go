@@ -133,7 +133,7 @@ func (s *Service) process(ctx context.Context, it queue.Item) error {
 		return err
 	}
 	rec := &store.Record{
-		ID: it.ID, Form: p.Form, Page: p.Options["page"], Title: c.Title, Author: author,
+		ID: it.ID, Form: p.Form, Page: p.Options["page"], Title: c.Title, Author: author, Excerpt: excerptOf(c.Files, s.cfg.Location),
 		Status: store.Pending, Change: pend.Branch, ChangeURL: pend.URL, Signals: p.Signals, Created: p.Received,
 	}
 	for _, file := range files {

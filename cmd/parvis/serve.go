@@ -127,7 +127,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 func serveMux(st *state, svc *commentsvc.Service) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", siteHeaders(st.site.Config.Service.URL, svc.Checker().StampHTML(staticHandler(st.public))))
-	for _, p := range []string{"/api/", "/v3/", "/admin/", "/hooks/", "/healthz", "/metrics"} {
+	for _, p := range []string{"/api/", "/v3/", "/admin", "/admin/", "/hooks/", "/healthz", "/metrics"} {
 		mux.Handle(p, svc.Handler())
 	}
 	return mux

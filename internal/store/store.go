@@ -30,9 +30,10 @@ const (
 type Record struct {
 	ID        string    `json:"id"`
 	Form      string    `json:"form"`
-	Page      string    `json:"page,omitempty"`   // the page commented on, a content ref
-	Title     string    `json:"title"`            // one line for moderators
-	Author    string    `json:"author,omitempty"` // display name
+	Page      string    `json:"page,omitempty"`    // the page commented on, a content ref
+	Title     string    `json:"title"`             // one line for moderators
+	Excerpt   string    `json:"excerpt,omitempty"` // the start of what it says, for the queue
+	Author    string    `json:"author,omitempty"`  // display name
 	Status    Status    `json:"status"`
 	Change    string    `json:"change,omitempty"` // the forge's branch or pull request
 	ChangeURL string    `json:"change_url,omitempty"`
