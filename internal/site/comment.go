@@ -47,11 +47,28 @@ func ParseComment(file string, data []byte, loc *time.Location) (*Comment, error
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, errorf(file, 1, "a comment is a YAML mapping (_id, name, date, message)")
 	}
-	if err := doc.Content[0].Decode(&cf); err != nil {
-		return nil, yamlError(file, 0, err)
+	// Read the known keys straight from the node tree: decoding it again into a struct
+	// would walk it twice, and a site has tens of thousands of comments.
+	m := doc.Content[0]
+	fields := map[string]*string{
+		"_id": &cf.ID, "id": &cf.AltID, "parent": &cf.Parent, "name": &cf.Name,
+		"date": &cf.Date, "message": &cf.Message, "body": &cf.Body, "avatar": &cf.Avatar,
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		dst, known := fields[k.Value]
+		if !known {
+			continue // other keys (Staticman's url, a theme's own) are kept out of the model
+		}
+		if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+			if v.Tag == "!!null" {
+				continue
+			}
+			return nil, errorf(file, k.Line, "%s: expected text", k.Value)
+		}
+		*dst = v.Value
 	}
 	line := func(key string) int {
-		m := doc.Content[0]
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			if m.Content[i].Value == key {
 				return m.Content[i].Line
