@@ -28,6 +28,7 @@ type Generator struct {
 	progress io.Writer
 	workers  int
 	theme    fs.FS
+	cache    string
 }
 
 // Option configures a Generator.
@@ -59,6 +60,10 @@ func WithWorkers(n int) Option { return func(g *Generator) { g.workers = n } }
 
 // WithTheme replaces the embedded default theme (layouts/, static/, i18n/ at its root).
 func WithTheme(fsys fs.FS) Option { return func(g *Generator) { g.theme = fsys } }
+
+// WithCacheDir keeps work that does not change between builds (resized images) in dir,
+// so that rebuilding a site after each approval stays quick.
+func WithCacheDir(dir string) Option { return func(g *Generator) { g.cache = dir } }
 
 // New returns a Generator. Without options it builds the current folder into memory.
 func New(opts ...Option) *Generator {

@@ -2,13 +2,17 @@ package generator
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/image/draw"
@@ -43,58 +47,109 @@ func (b *build) pageImage(p *site.Page, v *ImageView) (*ImageView, error) {
 	return v, nil
 }
 
-// image decodes a bundle's image, writes its resized versions and returns how to show it.
+// image writes a bundle's image's resized versions and returns how to show it. Resized
+// versions are kept in the generator's cache, keyed by the image's content, so that a
+// rebuild (after each approval) decodes no image that has not changed.
 func (b *build) image(p *site.Page, res *site.Resource, alt string) (*ImageView, error) {
 	data, err := fs.ReadFile(b.g.src, res.Path)
 	if err != nil {
 		return nil, err
 	}
-	var img image.Image
-	switch res.MediaType {
-	case "image/jpeg":
-		img, err = jpeg.Decode(bytes.NewReader(data))
-	case "image/png":
-		img, err = png.Decode(bytes.NewReader(data))
-	case "image/gif":
-		img, err = gif.Decode(bytes.NewReader(data))
-	default:
-		err = fmt.Errorf("unsupported image type %s", res.MediaType)
-	}
+	conf, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the image: %v", err)
 	}
 	cfg := b.site.Config
-	bounds := img.Bounds()
-	v := &ImageView{URL: cfg.RelURL(p.URL + res.Name), Width: bounds.Dx(), Height: bounds.Dy(), Alt: alt}
+	v := &ImageView{URL: cfg.RelURL(p.URL + res.Name), Width: conf.Width, Height: conf.Height, Alt: alt}
 	v.Thumb = v.URL
+	key := ""
+	if b.g.cache != "" {
+		sum := sha256.Sum256(data)
+		key = hex.EncodeToString(sum[:])
+	}
+	var img image.Image // decoded on the first cache miss
 	var srcset []string
 	base := strings.TrimSuffix(res.Name, path.Ext(res.Name))
-	src := img
-	// Largest first, each from the previous one: cheaper than always from the original.
-	for i := len(thumbWidths) - 1; i >= 0; i-- {
-		w := thumbWidths[i]
-		if w >= src.Bounds().Dx() {
+	for _, w := range thumbWidths {
+		if w >= conf.Width {
 			continue
 		}
-		h := src.Bounds().Dy() * w / src.Bounds().Dx()
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		draw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
-		var out bytes.Buffer
-		if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 80}); err != nil {
-			return nil, err
+		thumb, ok := b.cached(key, w)
+		if !ok {
+			if img == nil {
+				if img, err = decodeImage(res.MediaType, data); err != nil {
+					return nil, fmt.Errorf("cannot read the image: %v", err)
+				}
+			}
+			h := conf.Height * w / conf.Width
+			dst := image.NewRGBA(image.Rect(0, 0, w, h))
+			draw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), draw.Src, nil)
+			var out bytes.Buffer
+			if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 80}); err != nil {
+				return nil, err
+			}
+			thumb = out.Bytes()
+			b.keep(key, w, thumb)
 		}
 		name := fmt.Sprintf("%s-%dw.jpg", base, w)
-		if err := b.write(p.URL+name, out.Bytes()); err != nil {
+		if err := b.write(p.URL+name, thumb); err != nil {
 			return nil, err
 		}
 		u := cfg.RelURL(p.URL + name)
-		srcset = append([]string{fmt.Sprintf("%s %dw", u, w)}, srcset...)
+		srcset = append(srcset, fmt.Sprintf("%s %dw", u, w))
 		if w == 640 {
 			v.Thumb = u
 		}
-		src = dst
 	}
 	srcset = append(srcset, fmt.Sprintf("%s %dw", v.URL, v.Width))
 	v.Srcset = strings.Join(srcset, ", ")
 	return v, nil
+}
+
+func decodeImage(mediaType string, data []byte) (image.Image, error) {
+	switch mediaType {
+	case "image/jpeg":
+		return jpeg.Decode(bytes.NewReader(data))
+	case "image/png":
+		return png.Decode(bytes.NewReader(data))
+	case "image/gif":
+		return gif.Decode(bytes.NewReader(data))
+	}
+	return nil, fmt.Errorf("unsupported image type %s", mediaType)
+}
+
+// thumbVersion changes when the way thumbnails are made changes, so that old ones are not
+// reused.
+const thumbVersion = "t1"
+
+func (b *build) thumbPath(key string, w int) string {
+	return filepath.Join(b.g.cache, "thumbs", key[:2], fmt.Sprintf("%s-%s-%d.jpg", key, thumbVersion, w))
+}
+
+func (b *build) cached(key string, w int) ([]byte, bool) {
+	if key == "" {
+		return nil, false
+	}
+	data, err := os.ReadFile(b.thumbPath(key, w))
+	return data, err == nil && len(data) > 0
+}
+
+// keep stores a thumbnail in the cache; a failure only costs a later resize.
+func (b *build) keep(key string, w int, data []byte) {
+	if key == "" {
+		return
+	}
+	p := b.thumbPath(key, w)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), p) != nil {
+		os.Remove(tmp.Name())
+	}
 }

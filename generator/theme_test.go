@@ -7,6 +7,8 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -222,4 +224,34 @@ func TestLayoutOverride(t *testing.T) {
 <p class="my-field">{{.Label}}: <input name="fields[{{.Name}}]"></p>
 `)
 	assertFile(t, out, "articles/a/index.html", `<p class="my-field">Votre nom: <input name="fields[name]"></p>`, `name="options[token]"`)
+}
+
+// TestThumbnailCache builds a photo twice with a cache: the second build takes the resized
+// images from the cache (here marked, to see it) instead of decoding the photo again.
+func TestThumbnailCache(t *testing.T) {
+	fsys := photoSite(t, config, map[string]string{"aa": ""})
+	cache := t.TempDir()
+	build := func() *generator.MemoryOutput {
+		out := generator.NewMemoryOutput()
+		if _, err := generator.New(generator.WithSource(fsys), generator.WithOutput(out), generator.WithNow(now), generator.WithCacheDir(cache)).Build(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	first := build()
+	kept, _ := filepath.Glob(filepath.Join(cache, "thumbs", "*", "*-640.jpg"))
+	if len(kept) != 1 {
+		t.Fatalf("%d thumbnails of 640 px in the cache, want 1", len(kept))
+	}
+	orig, _ := first.File("photos/aa/aa-640w.jpg")
+	if got, _ := os.ReadFile(kept[0]); !bytes.Equal(got, orig) {
+		t.Fatal("the cached thumbnail differs from the built one")
+	}
+	if err := os.WriteFile(kept[0], []byte("from the cache"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	assertFile(t, build(), "photos/aa/aa-640w.jpg", "from the cache")
+	// Another image under the same name is another key: the cache is not fooled.
+	fsys["photos/aa/aa.png"].Data = append(bytes.Clone(fsys["photos/aa/aa.png"].Data), 0)
+	assertFile(t, build(), "photos/aa/aa-640w.jpg", "! from the cache")
 }

@@ -27,6 +27,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	memory := fs.Bool("render-to-memory", false, "render everything in memory and write nothing (for timing)")
 	quiet := fs.Bool("quiet", false, "print nothing but faults")
 	workers := fs.Int("workers", 0, "pages rendered at once (default: the number of CPUs)")
+	cache := fs.String("cache", defaultCache(), "a folder for work kept between builds (resized images); empty for none")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	}
 	opts := []generator.Option{
 		generator.WithSiteDir(*siteDir), generator.WithDrafts(*drafts), generator.WithFuture(*future),
-		generator.WithNow(clock), generator.WithWorkers(*workers),
+		generator.WithNow(clock), generator.WithWorkers(*workers), generator.WithCacheDir(*cache),
 	}
 	dest := *out
 	if dest == "" {
@@ -75,6 +76,15 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Built %s into %s\n", res, where)
 	}
 	return nil
+}
+
+// defaultCache is the user's cache folder for Parvis, or none when the system has none.
+func defaultCache() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "parvis")
 }
 
 // buildClock reads --now, else SOURCE_DATE_EPOCH (reproducible builds), else the time.

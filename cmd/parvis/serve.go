@@ -273,7 +273,8 @@ func (st *state) build(ctx context.Context) (*site.Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := generator.New(generator.WithSiteDir(st.repoDir), generator.WithOutput(out)).Build(ctx)
+	res, err := generator.New(generator.WithSiteDir(st.repoDir), generator.WithOutput(out),
+		generator.WithCacheDir(filepath.Join(st.dataDir, "cache"))).Build(ctx)
 	if err != nil {
 		return nil, err
 	}
