@@ -128,7 +128,7 @@ type result struct {
 
 // awaitChallenge waits for challenge.js to report on the page.
 func awaitChallenge(ctx context.Context) (result, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second) // generous: CI machines are shared
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[result](`new Promise(function (ok) {
 		(function poll() { if (window.results.length) ok(window.results[0]); else setTimeout(poll, 5); })();
@@ -137,7 +137,7 @@ func awaitChallenge(ctx context.Context) (result, error) {
 
 func verdict(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second) // generous: CI machines are shared
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#verdict")))
 	if err != nil {
