@@ -58,12 +58,13 @@ func serveModeration(t *testing.T) *moderation {
 		t.Fatal(err)
 	}
 	commitAll(t, repoDir)
+	cache := filepath.Join(dir, "cache")
 	build := func(ctx context.Context) (*site.Site, error) {
 		o, err := generator.NewDirOutput(out)
 		if err != nil {
 			return nil, err
 		}
-		res, err := generator.New(generator.WithSiteDir(repoDir), generator.WithOutput(o), generator.WithNow(now)).Build(ctx)
+		res, err := generator.New(generator.WithSiteDir(repoDir), generator.WithOutput(o), generator.WithNow(now), generator.WithCacheDir(cache)).Build(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +155,7 @@ func (m *moderation) comment(t *testing.T, page, name, message string) string {
 
 func (m *moderation) wait(t *testing.T, id string, status store.Status) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(90 * time.Second) // a rebuild under the race detector is slow
 	for time.Now().Before(deadline) {
 		if r, err := m.store.Get(id); err == nil && r.Status == status {
 			return
