@@ -243,6 +243,56 @@ func (s *Service) watch(ctx context.Context) error {
 	return err
 }
 
+// reconcile brings pending records in step with the forge after a restart: Watch reports
+// only what happens while it runs, and a change may have been merged or closed with plain
+// Git, or on the forge's pages, while the service was down. A change that is no longer
+// pending counts as merged when the site as built shows it, and as closed otherwise.
+func (s *Service) reconcile(ctx context.Context) error {
+	recs, err := s.store.List("", 0, store.Pending)
+	if err != nil {
+		return err
+	}
+	built := s.Site()
+	merged := 0
+	for _, rec := range recs {
+		if ctx.Err() != nil {
+			return nil
+		}
+		_, err := s.forge.Get(ctx, rec.ID)
+		if err == nil || !errors.Is(err, forge.ErrNotFound) && !errors.Is(err, forge.ErrClosed) {
+			continue // still pending, or the forge cannot tell now: Watch or a later start will
+		}
+		if shows(built, rec) {
+			if _, err := s.store.Update(rec.ID, func(r *store.Record) error { r.Status = store.Approved; return nil }); err == nil {
+				merged++
+			}
+			continue
+		}
+		if r, err := s.store.Update(rec.ID, func(r *store.Record) error {
+			r.Status, r.Reason = store.Rejected, msg(s.cfg.Language, "closed_elsewhere")
+			return nil
+		}); err == nil {
+			s.notify(ctx, r)
+		}
+	}
+	if merged > 0 {
+		s.requestRebuild()
+	}
+	return nil
+}
+
+// shows reports whether the site holds what a submission's change writes.
+func shows(built *site.Site, rec *store.Record) bool {
+	if built == nil {
+		return false
+	}
+	ref, isComment := pageOf(rec.Files)
+	if isComment {
+		return hasComment(built.Comments[ref], rec.ID)
+	}
+	return ref != "" && built.Page(ref) != nil
+}
+
 func (s *Service) requestRebuild() {
 	select {
 	case s.rebuildCh <- struct{}{}:

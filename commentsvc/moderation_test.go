@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -202,5 +203,40 @@ func TestAdminAPI(t *testing.T) {
 		if status != tt.status || !strings.Contains(body, tt.want) {
 			t.Errorf("%s %s: %d %s, want %d with %q", tt.method, tt.path, status, body, tt.status, tt.want)
 		}
+	}
+}
+
+// TestReconcile decides two changes with plain Git while the service is down: the merged
+// one is published when the service starts again, the deleted one rejected.
+func TestReconcile(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = f.svc.Run(ctx) }()
+	a := f.submit(t, map[string]string{"fields[message]": "Fusionné à la main."})
+	b := f.submit(t, map[string]string{"fields[message]": "Supprimé à la main."})
+	f.wait(t, a, store.Pending)
+	f.wait(t, b, store.Pending)
+	cancel()
+	<-done
+
+	git := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = f.repo
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=E", "GIT_AUTHOR_EMAIL=e@x.example", "GIT_COMMITTER_NAME=E", "GIT_COMMITTER_EMAIL=e@x.example")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("merge", "--ff-only", "parvis/"+a)
+	git("branch", "-D", "parvis/"+a, "parvis/"+b)
+	if err := f.svc.Publish(context.Background()); err != nil { // the site as an editor's rebuild leaves it
+		t.Fatal(err)
+	}
+	f.run(t)
+	f.wait(t, a, store.Published)
+	rej := f.wait(t, b, store.Rejected)
+	if rej.Reason == "" {
+		t.Error("the rejected record has no reason")
 	}
 }

@@ -220,8 +220,12 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	run("watch", s.watch)
 	run("rebuild", s.rebuilder)
-	// Approvals that did not reach the site before a restart are published now.
+	// Approvals that did not reach the site before a restart are published now, and changes
+	// decided elsewhere while the service was down are brought in step.
 	s.requestRebuildIfApproved()
+	if err := s.reconcile(ctx); err != nil {
+		s.log.Error("reconciling pending submissions with the forge", "err", err)
+	}
 	<-ctx.Done()
 	s.closing.Store(true)
 	s.wg.Wait()
