@@ -30,6 +30,12 @@ var (
 
 const layoutVersion = 1
 
+// appendFill is how full bbolt fills the pages it splits in the buckets whose keys grow with
+// time (IDs are ULIDs, seqs count up, keyexp starts with the time): as etcd does for its
+// revisions, it leaves a little room for the records rewritten in place (a lease changes a
+// few bytes of meta) and for items given back to ready under their old seq.
+const appendFill = 0.9
+
 // maintainLimit bounds the housekeeping one transaction does, so that a burst of expired
 // leases or keys cannot make one commit (and the Puts sharing it) slow.
 const maintainLimit = 1000
@@ -91,6 +97,14 @@ func (t *txn) load(tx *bbolt.Tx) error {
 	for i, name := range subBuckets {
 		if *bs[i] = t.root.Bucket(name); *bs[i] == nil {
 			return fmt.Errorf("bolt: queue bucket %q lacks %q", t.cfg.bucket, name)
+		}
+	}
+	if tx.Writable() {
+		// Keys that grow with time are appended at the right of their tree, where bbolt's
+		// default split, in halves, leaves every page half empty: twice the pages to write
+		// for the same items. FillPercent is not stored: each write transaction sets it.
+		for _, b := range []*bbolt.Bucket{t.meta, t.data, t.ready, t.keyexp} {
+			b.FillPercent = appendFill
 		}
 	}
 	if c := t.root.Get(keyCounts); c != nil {
