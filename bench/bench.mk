@@ -1,19 +1,34 @@
 # `make bench` builds a generated corpus with `parvis build` and with Hugo (pinned in
 # tools/go.mod, built once into $(HOME)/.cache/parvis-test), alternating, and prints their
-# wall time and peak memory side by side. Included by the root Makefile.
+# wall time and peak memory side by side; then it measures the submission service's intake
+# (bench-intake). Included by the root Makefile.
 #
-#   make bench                   10,000 articles, 3 builds of each per mode
+#   make bench                   10,000 articles, 3 builds of each per mode; then intake
 #   make bench ARTICLES=2000 RUNS=5
+#   make bench-intake            comments posted to parvis serve: 10,000/s for 20 s, 3 runs
+#   make bench-intake INTAKE_RATE=5000 INTAKE_DURATION=60s RUNS=5
 #   make bench-clean             remove .bench/ (corpora, outputs, the parvis binary)
 
 ARTICLES ?= 10000
 RUNS     ?= 3
 GO       ?= go
 
-.PHONY: bench bench-corpus bench-clean
+# The intake benchmark's offered rate (submissions a second), measured window and warm-up.
+INTAKE_RATE     ?= 10000
+INTAKE_DURATION ?= 20s
+INTAKE_WARMUP   ?= 3s
+INTAKE          = $(GO) run ./bench/intake --rate $(INTAKE_RATE) --duration $(INTAKE_DURATION) --warmup $(INTAKE_WARMUP) --runs $(RUNS)
+
+.PHONY: bench bench-intake bench-corpus bench-clean
 
 bench:
 	$(GO) run ./bench/compare --articles $(ARTICLES) --runs $(RUNS)
+	$(INTAKE)
+
+# bench-intake posts comments to a real parvis serve at a fixed rate (open loop) and prints
+# accepted/s, latency percentiles, errors and the server's peak RSS: see bench/README.md.
+bench-intake:
+	$(INTAKE)
 
 # bench-corpus only writes a corpus, to build it by hand: .bench/corpus-$(ARTICLES)/
 bench-corpus:
