@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -321,7 +322,17 @@ func workingRepo(siteDir, dataDir string, log *slog.Logger) (string, error) {
 		return siteDir, nil
 	}
 	dir := filepath.Join(dataDir, "repo")
+	stamp := filepath.Join(dir, ".git", "parvis-source")
 	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+		// The working repository lives on; say so when the folder it was made from has
+		// changed since, or an editor updating content/ would wonder where the change went.
+		if was, err := os.ReadFile(stamp); err == nil {
+			if now, err := siteDigest(siteDir); err == nil && now != string(was) {
+				log.Warn("the site's folder has changed since the working repository was made from it; "+
+					"the site is served from the working repository. Delete it to start afresh (pending submissions are lost with it)",
+					"site", siteDir, "repository", dir)
+			}
+		}
 		return dir, nil
 	}
 	log.Info("making the working repository", "from", siteDir, "in", dir)
@@ -349,14 +360,40 @@ func workingRepo(siteDir, dataDir string, log *slog.Logger) (string, error) {
 	if _, err := wt.Commit("Import the site", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
 		return "", err
 	}
+	if digest, err := siteDigest(siteDir); err == nil {
+		_ = os.WriteFile(filepath.Join(tmp, ".git", "parvis-source"), []byte(digest), 0o644)
+	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return "", err
 	}
 	return dir, nil
 }
 
+// siteDigest sums the files copySite would copy: their paths and contents.
+func siteDigest(src string) (string, error) {
+	h := sha256.New()
+	err := walkSite(src, func(rel string, data []byte) error {
+		fmt.Fprintf(h, "%s\x00%d\x00", rel, len(data))
+		h.Write(data)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
+}
+
 // copySite copies a site's files, leaving out its built output and dot-files.
 func copySite(src, dst string) error {
+	return walkSite(src, func(rel string, data []byte) error {
+		target := filepath.Join(dst, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}
+
+// walkSite calls fn for each regular file of a site, in order, leaving out its built output
+// (public/, var/) and dot-files.
+func walkSite(src string, fn func(rel string, data []byte) error) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -368,10 +405,6 @@ func copySite(src, dst string) error {
 			}
 			return nil
 		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
@@ -379,7 +412,7 @@ func copySite(src, dst string) error {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(target, b, 0o644)
+		return fn(filepath.ToSlash(rel), b)
 	})
 }
 
