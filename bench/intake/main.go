@@ -193,8 +193,11 @@ func (c *config) once(ctx context.Context, r int, log io.Writer) (*result, error
 	for _, state := range []string{"ready", "delayed", "leased", "failed"} {
 		x.queued += int(m[`parvis_queue_items{state="`+state+`"}`])
 	}
+	if x.rssEnd, err = srv.peakRSS(); err != nil {
+		return nil, err
+	}
 	stopped = true
-	if x.rssExit, err = srv.stop(); err != nil {
+	if err := srv.stop(); err != nil {
 		return nil, err
 	}
 	ids, err := kept(data)

@@ -40,7 +40,7 @@ type result struct {
 	serverCPU, clientCPU   time.Duration
 	machineCPU             time.Duration // every CPU's busy time: the rest is other processes' and interrupts'
 	written                int64         // bytes the server wrote to disk
-	rss, rssExit           int64         // the server's peak RSS: VmHWM at the window's end, rusage at exit
+	rss, rssEnd            int64         // the server's peak RSS (VmHWM): at the window's end, after the run
 	answered, unique       int           // 202 answers in the whole run (warm-up included), distinct IDs
 	served, duplicates     int           // the server's accepted_total and duplicate_total
 	queued                 int           // items in the queue after the run; the rest became changes
@@ -253,8 +253,8 @@ func (c *config) report(w io.Writer, res []*result) {
 		fmt.Fprintf(w, "         %s answered 202 in all (warm-up included), %s on disk once stopped (%s in the queue, %s already changes): %s\n",
 			thousands(float64(x.answered)), thousands(float64(x.onDisk)), thousands(float64(x.queued)),
 			thousands(float64(x.onDisk-x.queued)), verdict)
-		fmt.Fprintf(w, "         server's peak RSS %s at the window's end (VmHWM), %s over its life (rusage at exit)\n",
-			megabytes(x.rss), megabytes(x.rssExit))
+		fmt.Fprintf(w, "         server's peak RSS (VmHWM) %s at the window's end, %s once every answer was in\n",
+			megabytes(x.rss), megabytes(x.rssEnd))
 	}
 
 	fmt.Fprintln(w)

@@ -268,25 +268,26 @@ func (s *server) written() (int64, error) {
 // clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every Linux port Go runs on.
 const clockTicks = 100
 
-// stop asks the server to shut down (SIGTERM: it finishes the requests and the item under way)
-// and returns its peak resident memory from the kernel's rusage.
-func (s *server) stop() (int64, error) {
+// stop asks the server to shut down (SIGTERM: it finishes the requests and the item under
+// way) and waits for it.
+//
+// The kernel's rusage of the exited server is no measure of its memory: Go starts a child
+// sharing the parent's address space until exec, so the child's ru_maxrss starts at this
+// process's own resident size, which holds the posts of the run. VmHWM belongs to the
+// server's own address space.
+func (s *server) stop() error {
 	defer s.log.Close()
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:
 	case <-time.After(60 * time.Second):
 		s.kill()
-		return 0, fmt.Errorf("parvis serve did not stop within a minute of SIGTERM:\n%s", s.logTail())
+		return fmt.Errorf("parvis serve did not stop within a minute of SIGTERM:\n%s", s.logTail())
 	}
 	if s.err != nil {
-		return 0, fmt.Errorf("parvis serve: %v\n%s", s.err, s.logTail())
+		return fmt.Errorf("parvis serve: %v\n%s", s.err, s.logTail())
 	}
-	ru, ok := s.cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0, errors.New("no resource usage for the server")
-	}
-	return int64(ru.Maxrss) * 1024, nil // Linux counts kilobytes
+	return nil
 }
 
 func (s *server) kill() {
