@@ -79,6 +79,7 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	s.metrics.received(name)
+	s.intakes.Add(1)
 	s.cors(w, r)
 	if !s.originAllowed(r) {
 		s.metrics.rejected(name, "origin")

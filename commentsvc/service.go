@@ -52,6 +52,7 @@ type Service struct {
 	workers   int
 
 	current   atomic.Pointer[site.Site] // the site as last built: pages, comments
+	intakes   atomic.Int64              // submissions received, for the worker's pacing
 	metrics   *metrics
 	rebuildCh chan struct{}
 	mux       *http.ServeMux
@@ -108,6 +109,11 @@ func WithAntispam(c antispam.Config) Option { return func(s *Service) { s.antisp
 
 // WithAdminToken enables the admin API for the command line, with this bearer token.
 func WithAdminToken(tok string) Option { return func(s *Service) { s.adminKey = tok } }
+
+// WithWorkers sets how many workers turn queued submissions into changes (default 1). Zero
+// makes a service that only takes submissions: a replica, while another process works the
+// queue.
+func WithWorkers(n int) Option { return func(s *Service) { s.workers = max(n, 0) } }
 
 // WithBaseURL sets the service's public address, for the links in receipts (default: the
 // site's service URL, or its base URL).

@@ -49,6 +49,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	burstPerIP := fs.Int("burst-per-ip", 0, "submissions in a burst allowed from one address (0: the default)")
 	ratePerPage := fs.Float64("rate-per-page", 0, "submissions a second allowed on one page (0: the default)")
 	burstPerPage := fs.Int("burst-per-page", 0, "submissions in a burst allowed on one page (0: the default)")
+	workers := fs.Int("workers", 1, "workers turning submissions into changes; 0 only takes them, leaving them queued (for a replica whose queue another process works)")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -64,6 +65,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	svc, err := st.service(
 		commentsvc.WithChallenge(*challenge == "on"),
+		commentsvc.WithWorkers(*workers),
 		commentsvc.WithAntispam(antispam.Config{
 			RatePerIP: rate.Limit(*ratePerIP), BurstPerIP: *burstPerIP,
 			RatePerPage: rate.Limit(*ratePerPage), BurstPerPage: *burstPerPage,
