@@ -87,7 +87,7 @@ type fixture struct {
 
 // newFixture runs a service on real parts in t.TempDir(): a Git repository holding the
 // site, a bbolt store and queue, a local blob folder.
-func newFixture(t *testing.T, opts ...Option) *fixture {
+func newFixture(t testing.TB, opts ...Option) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	repoDir := filepath.Join(dir, "repo")

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -387,9 +388,17 @@ func (s *Service) handlePreflight(w http.ResponseWriter, r *http.Request) {
 // receiptToken is the secret part of a receipt's address. It is derived from the ID with
 // the service's key, so that nothing needs storing and a resent form gets the same address.
 func (s *Service) receiptToken(id string) string {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte("receipt\x00" + id))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+	m, _ := s.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, s.secret)
+	}
+	m.Reset()
+	m.Write([]byte("receipt\x00"))
+	m.Write([]byte(id))
+	var sum [sha256.Size]byte
+	token := base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:18])
+	s.macs.Put(m)
+	return token
 }
 
 func (s *Service) validReceipt(id, token string) bool {
@@ -404,7 +413,19 @@ func (s *Service) statusURL(r *http.Request, id string) string {
 func (s *Service) accepted(w http.ResponseWriter, r *http.Request, id, redirect string) {
 	status := s.statusURL(r, id)
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": "pending", "status_url": status})
+		// Written by hand: it is the answer to every accepted submission, and the values are
+		// an ID (letters and digits) and a URL, escaped as JSON requires.
+		b := make([]byte, 0, 64+len(id)+len(status))
+		b = append(b, `{"id":`...)
+		b = strconv.AppendQuote(b, id)
+		b = append(b, `,"status":"pending","status_url":`...)
+		b = appendJSONString(b, status)
+		b = append(b, "}\n"...)
+		h := w.Header()
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write(b)
 		return
 	}
 	target := status
@@ -435,6 +456,12 @@ func (s *Service) safeRedirect(r *http.Request, target string) bool {
 		}
 	}
 	return false
+}
+
+// appendJSONString appends s as a JSON string, escaping what JSON and HTML require.
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // escapes <, > and & too, as writeJSON does
+	return append(b, q...)
 }
 
 func wantsJSON(r *http.Request) bool {

@@ -53,6 +53,7 @@ type Service struct {
 
 	current   atomic.Pointer[site.Site] // the site as last built: pages, comments
 	intakes   atomic.Int64              // submissions received, for the worker's pacing
+	macs      sync.Pool                 // HMAC-SHA256 keyed with the secret, for receipts
 	metrics   *metrics
 	rebuildCh chan struct{}
 	mux       *http.ServeMux
