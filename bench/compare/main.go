@@ -140,10 +140,13 @@ type tool struct {
 
 var tools = []tool{
 	{"parvis", func(c *config, out string) []string {
+		// Like Hugo's, its cache is the bench's own (it only keeps resized images, which
+		// the corpus has none of).
+		args := []string{c.parvis, "build", "--site", c.corpus, "--cache", filepath.Join(c.work, "parvis-cache"), "--quiet"}
 		if out == "" {
-			return []string{c.parvis, "build", "--site", c.corpus, "--render-to-memory", "--quiet"}
+			return append(args, "--render-to-memory")
 		}
-		return []string{c.parvis, "build", "--site", c.corpus, "--out", out, "--quiet"}
+		return append(args, "--out", out)
 	}},
 	{"hugo", func(c *config, out string) []string {
 		args := []string{c.hugo, "--source", c.corpus,
