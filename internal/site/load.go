@@ -279,29 +279,9 @@ func scan(fsys fs.FS) (srcs []source, static []string, errs ErrorList) {
 		}
 	}
 	if _, err := fs.Stat(fsys, "comments"); err == nil {
-		_ = fs.WalkDir(fsys, "comments", func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				errs = append(errs, errorf(p, 0, "%v", err))
-				return nil
-			}
-			if p != "comments" && ignored(d.Name()) {
-				if d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() {
-				return nil
-			}
-			switch path.Ext(p) {
-			case ".yaml", ".yml":
-				ref := strings.TrimPrefix(path.Dir(p), "comments/")
-				srcs = append(srcs, source{file: p, ref: ref, kind: "comment"})
-			default:
-				errs = append(errs, errorf(p, 0, "a comment is a .yaml file"))
-			}
-			return nil
-		})
+		cs, cerrs := scanComments(fsys, ignored)
+		srcs = append(srcs, cs...)
+		errs = append(errs, cerrs...)
 	}
 	if _, err := fs.Stat(fsys, "static"); err == nil {
 		_ = fs.WalkDir(fsys, "static", func(p string, d fs.DirEntry, err error) error {
@@ -312,6 +292,58 @@ func scan(fsys fs.FS) (srcs []source, static []string, errs ErrorList) {
 		})
 	}
 	return srcs, static, errs
+}
+
+// scanComments lists comments/, one folder per page. A large site has as many folders as
+// pages, and reading a folder waits on the file system, so they are read several at a
+// time; the list is then sorted, so that the result does not depend on that order.
+func scanComments(fsys fs.FS, ignored func(string) bool) ([]source, ErrorList) {
+	var (
+		mu   sync.Mutex
+		srcs []source
+		errs ErrorList
+		wg   sync.WaitGroup
+	)
+	sem := make(chan struct{}, 8)
+	var visit func(dir string)
+	visit = func(dir string) {
+		defer wg.Done()
+		sem <- struct{}{}
+		entries, err := fs.ReadDir(fsys, dir)
+		<-sem
+		var local []source
+		var lerrs ErrorList
+		if err != nil {
+			lerrs = append(lerrs, errorf(dir, 0, "%v", err))
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if ignored(name) {
+				continue
+			}
+			p := path.Join(dir, name)
+			if e.IsDir() {
+				wg.Add(1)
+				go visit(p)
+				continue
+			}
+			switch path.Ext(name) {
+			case ".yaml", ".yml":
+				local = append(local, source{file: p, ref: strings.TrimPrefix(dir, "comments/"), kind: "comment"})
+			default:
+				lerrs = append(lerrs, errorf(p, 0, "a comment is a .yaml file"))
+			}
+		}
+		mu.Lock()
+		srcs = append(srcs, local...)
+		errs = append(errs, lerrs...)
+		mu.Unlock()
+	}
+	wg.Add(1)
+	visit("comments")
+	wg.Wait()
+	sort.Slice(srcs, func(i, j int) bool { return srcs[i].file < srcs[j].file })
+	return srcs, errs
 }
 
 // walkPages lists the pages inside a dossier's folder.
