@@ -97,6 +97,16 @@ func newBuild(g *Generator) (*build, error) {
 // index makes the views and the lists that link pages to each other.
 func (b *build) index() {
 	cfg := b.site.Config
+	// Titles and summaries from front matter read as the pages' text does.
+	lang := cfg.Markdown.Typography
+	for _, p := range append(append([]*site.Page{}, b.site.Pages...), sectionPages(b.site)...) {
+		p.Title = markdown.Typography(p.Title, lang)
+		p.Summary = markdown.Typography(p.Summary, lang)
+		p.Description = markdown.Typography(p.Description, lang)
+		if p.Photo != nil {
+			p.Photo.Caption = markdown.Typography(p.Photo.Caption, lang)
+		}
+	}
 	for _, p := range b.site.Pages {
 		v := &PageView{Page: p, RelPermalink: cfg.RelURL(p.URL), Permalink: cfg.AbsURL(p.URL), Summary: p.Summary, Description: p.Description}
 		v.CommentCount = site.CountComments(b.site.Comments[p.Ref])
@@ -191,6 +201,14 @@ func (b *build) index() {
 	b.photos = b.sections["photos"]
 	b.sv.HasPhotos = len(b.photos) > 0
 	b.sv.HasEvents = len(b.sections["events"]) > 0
+}
+
+func sectionPages(s *site.Site) []*site.Page {
+	out := make([]*site.Page, 0, len(s.Sections))
+	for _, p := range s.Sections {
+		out = append(out, p)
+	}
+	return out
 }
 
 func sortViews(l []*PageView) {

@@ -129,3 +129,20 @@ func casePairs(ar *txtar.Archive) ([]testCase, error) {
 	}
 	return cases, nil
 }
+
+func TestTypographyOfPlainText(t *testing.T) {
+	tests := []struct{ in, lang, want string }{
+		{"Budget participatif 2026 : 100 000 € pour vos idées", "fr", "Budget participatif 2026\u202f: 100 000 € pour vos idées"},
+		{"L'école rouvre !", "fr", "L’école rouvre\u202f!"},
+		{`Le "marché" de Noël`, "fr", "Le «\u202fmarché\u202f» de Noël"},
+		{"Rendez-vous à 14:30", "fr", "Rendez-vous à 14:30"},
+		{"Pourquoi ? Parce que.", "en", "Pourquoi ? Parce que."},
+		{"Sans ponctuation", "fr", "Sans ponctuation"},
+		{"", "fr", ""},
+	}
+	for _, tt := range tests {
+		if got := Typography(tt.in, tt.lang); got != tt.want {
+			t.Errorf("Typography(%q, %s) = %q, want %q", tt.in, tt.lang, got, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package markdown
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -442,4 +443,31 @@ func isPunct(r rune) bool {
 		return util.IsPunct(byte(r))
 	}
 	return unicode.IsPunct(r) || unicode.IsSymbol(r)
+}
+
+// Typography applies the typography of lang to a line of plain text that does not go
+// through Markdown, such as a title or a summary from front matter, so that it reads as
+// the page's text does. Only "fr" has rules; other languages get s back.
+func Typography(s, lang string) string {
+	if lang != "fr" || !strings.ContainsAny(s, ";!?:'\".«»") {
+		return s
+	}
+	src := []byte(s)
+	p := ast.NewParagraph()
+	p.AppendChild(p, ast.NewTextSegment(text.NewSegment(0, len(src))))
+	f := flows.Get().(*flow)
+	defer f.release()
+	f.src = src
+	f.run(p)
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for c := p.FirstChild(); c != nil; c = c.NextSibling() {
+		switch c := c.(type) {
+		case *ast.Text:
+			b.Write(c.Value(src))
+		case *ast.String:
+			b.Write(c.Value)
+		}
+	}
+	return b.String()
 }
