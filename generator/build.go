@@ -248,6 +248,9 @@ func (b *build) run(ctx context.Context) error {
 			jobs = append(jobs, j)
 		}
 	}
+	if p, ok := out.(interface{ Prepare([]string) }); ok {
+		p.Prepare(b.outputDirs())
+	}
 	stop := b.startProgress(len(b.site.Pages))
 	err := b.parallel(ctx, jobs)
 	if err == nil {
@@ -270,6 +273,22 @@ func (b *build) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// outputDirs lists the folders of the pages, in the order they are rendered.
+func (b *build) outputDirs() []string {
+	dirs := make([]string, 0, len(b.site.Pages))
+	for _, p := range b.site.Pages {
+		if p.Dossier == nil {
+			dirs = append(dirs, strings.Trim(p.URL, "/"))
+		}
+	}
+	for _, p := range b.site.Pages {
+		if p.Dossier != nil {
+			dirs = append(dirs, strings.Trim(p.URL, "/"))
+		}
+	}
+	return dirs
 }
 
 func (b *build) abort(err error) error {

@@ -38,6 +38,7 @@ type DirOutput struct {
 	bytes   atomic.Int64
 
 	start  sync.Once
+	prep   sync.WaitGroup
 	jobs   chan dirJob
 	wg     sync.WaitGroup
 	failed atomic.Pointer[error]
@@ -115,11 +116,38 @@ func (o *DirOutput) write(name string, data []byte) error {
 		}
 		o.dirs.Store(dir, true)
 	}
-	return os.WriteFile(full, data, 0o644)
+	return writeFile(full, data)
+}
+
+// Prepare creates the given folders (slash-separated, relative) in order, from one
+// goroutine, while the build renders. Pages live each in a folder of their own, so once
+// their folders exist the writers never contend for a folder, where creating thousands of
+// sibling folders at once makes the kernel spin on their parent's lock. A writer that gets
+// ahead creates its folder itself.
+func (o *DirOutput) Prepare(dirs []string) {
+	o.prep.Add(1)
+	go func() {
+		defer o.prep.Done()
+		for _, d := range dirs {
+			if o.failed.Load() != nil {
+				return
+			}
+			full := filepath.Join(o.staging, filepath.FromSlash(d))
+			if _, ok := o.dirs.Load(full); ok {
+				continue
+			}
+			if err := os.MkdirAll(full, 0o755); err != nil {
+				o.failed.CompareAndSwap(nil, &err)
+				return
+			}
+			o.dirs.Store(full, true)
+		}
+	}()
 }
 
 // wait lets the queued writes finish and returns the first error.
 func (o *DirOutput) wait() error {
+	o.prep.Wait()
 	if o.jobs != nil && !o.closed {
 		close(o.jobs)
 		o.closed = true
