@@ -5,33 +5,19 @@ import (
 	"encoding/json"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/time/rate"
-	"golang.org/x/tools/txtar"
 
-	"github.com/parvis/parvis/internal/antispam"
-	"github.com/parvis/parvis/internal/blob/localfs"
 	"github.com/parvis/parvis/internal/forge"
-	"github.com/parvis/parvis/internal/forge/gitlocal"
-	qbolt "github.com/parvis/parvis/internal/queue/bolt"
-	"github.com/parvis/parvis/internal/site"
 	"github.com/parvis/parvis/internal/store"
 )
 
@@ -139,62 +125,9 @@ func newHarness(t *testing.T, cfgs ...harnessConfig) *harness {
 		text = strings.Replace(text, "language: fr", "language: "+hc.language, 1)
 	}
 
-	dir := t.TempDir()
-	repoDir := filepath.Join(dir, "repo")
-	for _, f := range txtar.Parse([]byte(text)).Files {
-		p := filepath.Join(repoDir, f.Name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	repo, err := git.PlainInitWithOptions(repoDir, &git.PlainInitOptions{InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wt, _ := repo.Worktree()
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		t.Fatal(err)
-	}
-	sig := &object.Signature{Name: "Mairie", Email: "mairie@testville.example", When: time.Now()}
-	if _, err := wt.Commit("Import the site", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
-		t.Fatal(err)
-	}
-
-	load := func(context.Context) (*site.Site, error) { return site.Load(os.DirFS(repoDir), site.Options{}) }
-	built, err := load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := bbolt.Open(filepath.Join(dir, "parvis.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := qbolt.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fg, err := gitlocal.Open(repoDir, gitlocal.Options{PollInterval: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := localfs.New(filepath.Join(dir, "uploads"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	repoDir, _, opts := parts(t, text, time.Second)
 	c := &clock{}
-	svc, err := New(
-		WithSite(built), WithQueue(q), WithStore(st), WithForge(fg), WithBlobs(blobs),
-		WithSecret([]byte("a secret of at least 32 bytes, ok")), WithRebuild(load),
-		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), WithClock(c.Now),
-		WithChallenge(false), WithAntispam(antispam.Config{RatePerIP: rate.Inf, RatePerPage: rate.Inf}),
-	)
+	svc, err := New(append(opts, WithClock(c.Now))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,8 +141,6 @@ func newHarness(t *testing.T, cfgs ...harnessConfig) *harness {
 		srv.Close()
 		cancel()
 		<-done
-		_ = q.Close()
-		_ = db.Close()
 	})
 	return &harness{svc: svc, srv: srv, clock: c, repo: repoDir, tr: tr}
 }

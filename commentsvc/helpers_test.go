@@ -85,13 +85,16 @@ type fixture struct {
 	st   *store.Store
 }
 
-// newFixture runs a service on real parts in t.TempDir(): a Git repository holding the
-// site, a bbolt store and queue, a local blob folder.
-func newFixture(t testing.TB, opts ...Option) *fixture {
+// parts makes the real pieces a service runs on, in t.TempDir(): the site of archive
+// committed in a Git repository with the gitlocal forge on it, a bbolt store and queue
+// (closed when the test ends), local uploads, and a rebuild that loads the site from the
+// repository. It returns the repository's folder, the store, and the options giving all
+// of it to New, with the site as first loaded.
+func parts(t testing.TB, archive string, poll time.Duration) (string, *store.Store, []Option) {
 	t.Helper()
 	dir := t.TempDir()
 	repoDir := filepath.Join(dir, "repo")
-	for _, f := range txtar.Parse([]byte(siteArchive)).Files {
+	for _, f := range txtar.Parse([]byte(archive)).Files {
 		p := filepath.Join(repoDir, f.Name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -108,11 +111,11 @@ func newFixture(t testing.TB, opts ...Option) *fixture {
 	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
 		t.Fatal(err)
 	}
-	sig := &object.Signature{Name: "T", Email: "t@t.example", When: time.Now()}
-	if _, err := wt.Commit("site", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
+	sig := &object.Signature{Name: "Mairie", Email: "mairie@testville.example", When: time.Now()}
+	if _, err := wt.Commit("Import the site", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bbolt.Open(filepath.Join(dir, "s.db"), 0o600, nil)
+	db, err := bbolt.Open(filepath.Join(dir, "parvis.db"), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,11 +123,15 @@ func newFixture(t testing.TB, opts ...Option) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		q.Close()
+		db.Close()
+	})
 	st, err := store.New(db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fg, err := gitlocal.Open(repoDir, gitlocal.Options{BotName: "Testville", BotEmail: "noreply@testville.example", PollInterval: 50 * time.Millisecond})
+	fg, err := gitlocal.Open(repoDir, gitlocal.Options{BotName: "Testville", BotEmail: "noreply@testville.example", PollInterval: poll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,23 +144,25 @@ func newFixture(t testing.TB, opts ...Option) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := append([]Option{
+	return repoDir, st, []Option{
 		WithSite(s), WithQueue(q), WithStore(st), WithForge(fg), WithBlobs(blobs), WithRebuild(load),
 		WithSecret([]byte("0123456789abcdef0123456789abcdef")), WithChallenge(false),
 		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
 		WithAntispam(antispam.Config{RatePerIP: rate.Inf, RatePerPage: rate.Inf}),
-		WithAdminToken("admintoken"),
-	}, opts...)
-	svc, err := New(all...)
+	}
+}
+
+// newFixture runs a service on real parts (see parts), serving on a loopback server; its
+// background work starts with run.
+func newFixture(t testing.TB, opts ...Option) *fixture {
+	t.Helper()
+	repoDir, st, all := parts(t, siteArchive, 50*time.Millisecond)
+	svc, err := New(append(append(all, WithAdminToken("admintoken")), opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(svc.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		q.Close()
-		db.Close()
-	})
+	t.Cleanup(srv.Close)
 	return &fixture{svc: svc, srv: srv, repo: repoDir, st: st}
 }
 
