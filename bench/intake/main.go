@@ -53,6 +53,7 @@ type config struct {
 	runs       int
 	conns      int
 	visitors   int // page loads, hence form tokens
+	workers    int // parvis serve --workers
 	keep       bool
 }
 
@@ -68,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.IntVar(&c.visitors, "visitors", 200, "page loads before the run: the posts share their form tokens")
 	work := fl.String("work", "", "work folder for the binary, the site and the data folders (default: .bench/intake at the repository's root)")
 	fl.BoolVar(&c.keep, "keep", false, "keep each run's data folder")
+	fl.IntVar(&c.workers, "workers", 1, "parvis serve --workers: 1 as in production; 0 measures intake alone, submissions staying queued")
 	fl.StringVar(&c.parvis, "parvis", "", "a parvis binary to measure instead of building this checkout's (to compare two builds)")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -133,7 +135,7 @@ func (c *config) once(ctx context.Context, r int, log io.Writer) (*result, error
 		return nil, err
 	}
 	_ = os.Remove(data + ".log")
-	srv, err := startServer(ctx, c.parvis, c.site, data)
+	srv, err := startServer(ctx, c.parvis, c.site, data, c.workers)
 	if err != nil {
 		return nil, err
 	}

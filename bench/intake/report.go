@@ -215,8 +215,12 @@ func (x *result) String() string {
 func (c *config) report(w io.Writer, res []*result) {
 	fmt.Fprintf(w, "\nIntake   POST /api/v1/entries/comment, Accept: application/json, %s/s offered (open loop) for %s after %s of warm-up\n",
 		thousands(c.rate), c.duration, c.warmup)
-	fmt.Fprintf(w, "Server   %s serve, durable queue, worker on, challenge off, rate limits at %s/s; %d runs on %d CPUs\n",
-		c.parvis, rateLimit, len(res), runtime.NumCPU())
+	worker := "worker on"
+	if c.workers == 0 {
+		worker = "no worker (--workers 0: intake alone)"
+	}
+	fmt.Fprintf(w, "Server   %s serve, durable queue, %s, challenge off, rate limits at %s/s; %d runs on %d CPUs\n",
+		c.parvis, worker, rateLimit, len(res), runtime.NumCPU())
 	fmt.Fprintf(w, "Client   %d connections at most, %d form tokens, latency from each request's due time\n\n", c.conns, c.visitors)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -104,7 +104,7 @@ type server struct {
 // spent on each post.
 const rateLimit = "1000000"
 
-func startServer(ctx context.Context, bin, siteDir, data string) (*server, error) {
+func startServer(ctx context.Context, bin, siteDir, data string, workers int) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func startServer(ctx context.Context, bin, siteDir, data string) (*server, error
 	cmd := exec.Command(bin, "serve", "--site", siteDir, "--data", data, "--addr", addr,
 		"--antispam-challenge", "off",
 		"--rate-per-ip", rateLimit, "--burst-per-ip", rateLimit,
-		"--rate-per-page", rateLimit, "--burst-per-page", rateLimit)
+		"--rate-per-page", rateLimit, "--burst-per-page", rateLimit, "--workers", strconv.Itoa(workers))
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		log.Close()
