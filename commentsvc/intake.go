@@ -190,7 +190,7 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
-		key = idempotencyKey(name, sub)
+		key = idempotencyKey(name, sub, verdict.Issued)
 	} else {
 		key = "h:" + key
 	}
@@ -242,7 +242,10 @@ func publicOptions(o map[string]string) map[string]string {
 // The key is an entry of the queue's index of keys, where hashes land anywhere and each new
 // one rewrites a page: 128 bits of the hash tell submissions apart as surely as a UUID, in a
 // third of the hexadecimal digest's bytes, so that more keys share a page.
-func idempotencyKey(form string, sub *forms.Submission) string {
+//
+// The key starts with the token's issue time, so that keys mostly grow with time: the
+// queue's index of keys then takes each new one at its end, not on a page of its own.
+func idempotencyKey(form string, sub *forms.Submission, issued time.Time) string {
 	b := make([]byte, 0, 1024)
 	part := func(s string) { b = append(append(b, s...), 0) }
 	write := func(kind string, m map[string]string) {
@@ -271,7 +274,12 @@ func idempotencyKey(form string, sub *forms.Submission) string {
 		part(hex.EncodeToString(sum[:]))
 	}
 	sum := sha256.Sum256(b)
-	return "k:" + base64.RawURLEncoding.EncodeToString(sum[:16])
+	key := make([]byte, 0, 48)
+	key = append(key, "k:"...)
+	if !issued.IsZero() {
+		key = fmt.Appendf(key, "%011x:", issued.UnixMilli()) // fixed width: sorts as time
+	}
+	return string(base64.RawURLEncoding.AppendEncode(key, sum[:16]))
 }
 
 // texts are the free-text fields, which the link and word rules read (a URL field is not

@@ -106,6 +106,7 @@ type Verdict struct {
 	Reason     string
 	RetryAfter time.Duration
 	Signals    []string
+	Issued     time.Time // when the form's token was issued, on an accepted submission that had one
 }
 
 // Checker applies the rules. It is safe for concurrent use and starts no goroutine.
@@ -289,7 +290,7 @@ func (c *Checker) Check(s Submission, now time.Time) Verdict {
 	case links > 1:
 		signals = append(signals, strconv.Itoa(links)+" links")
 	}
-	return Verdict{OK: true, Signals: signals}
+	return Verdict{OK: true, Signals: signals, Issued: tok.issued}
 }
 
 // clockSkew tolerates replicas whose clocks disagree a little.
