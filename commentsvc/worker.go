@@ -88,13 +88,13 @@ var errPermanent = errors.New("permanent")
 
 // yield paces the worker while citizens are submitting: taking a submission must stay quick
 // under a rush, and the queue is there to hold what the worker has not reached. When
-// submissions arrived while an item was processed, the worker rests three times as long as
-// the item took, keeping to a quarter of a processor; otherwise it goes on at once.
+// submissions arrived while an item was processed, the worker rests nine times as long as
+// the item took, keeping to a tenth of a processor; otherwise it goes on at once.
 func (s *Service) yield(ctx context.Context, seen int64, took time.Duration) {
 	if s.intakes.Load() == seen {
 		return
 	}
-	t := time.NewTimer(min(3*took, time.Second))
+	t := time.NewTimer(min(9*took, 2*time.Second))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
