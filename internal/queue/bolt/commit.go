@@ -135,11 +135,13 @@ func (q *Queue) commit(batch []*op) (next int64) {
 		}
 	}
 	start := time.Now()
+	var changed map[string]keyEntry
 	err := q.db.Update(func(tx *bbolt.Tx) error {
 		t, err := openTxn(tx, &q.cfg, time.Now())
 		if err != nil {
 			return err
 		}
+		t.keys = q.keys
 		more := t.maintain()
 		for _, o := range taken {
 			if t.err != nil {
@@ -152,8 +154,19 @@ func (q *Queue) commit(batch []*op) (next int64) {
 		} else {
 			next = t.nextDue(keySlack)
 		}
+		changed = t.newKeys
 		return t.close()
 	})
+	if err == nil {
+		// Only what was committed enters the index.
+		for key, e := range changed {
+			if e.id == "" {
+				delete(q.keys, key)
+			} else {
+				q.keys[key] = e
+			}
+		}
+	}
 	if q.cfg.onCommit != nil {
 		q.cfg.onCommit(len(taken), time.Since(start), err)
 	}

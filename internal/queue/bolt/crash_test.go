@@ -3,6 +3,7 @@ package bolt
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -66,6 +67,19 @@ func TestCrash(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+		// Every accepted key is still known: sending an item again, with its key, is refused
+		// as a duplicate of the first, acked or not (the key window is a day).
+		checked := 0
+		for id := range put {
+			if checked == 200 {
+				break
+			}
+			checked++
+			got, err := q.Put(context.Background(), queue.Item{Key: crashKey(id)})
+			if !errors.Is(err, queue.ErrDuplicate) || got != id {
+				t.Fatalf("round %d: sending %s again gave %q, %v; want a duplicate of it", round, id, got, err)
+			}
+		}
 		if err := q.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -78,6 +92,9 @@ func TestCrash(t *testing.T) {
 		t.Fatalf("the children reported %d puts and %d acks: nothing was tested", len(put), len(acked))
 	}
 }
+
+// crashKey is the idempotency key the child gives the item with this ID.
+func crashKey(id string) string { return "k-" + id }
 
 // crashRound runs one child, kills it, and returns the IDs it reported, by what it said.
 func crashRound(t *testing.T, path string) map[string]map[string]bool {
@@ -149,10 +166,11 @@ func TestCrashChild(t *testing.T) {
 			os.Exit(3)
 		}
 	}
-	for p := range 16 {
+	for range 16 {
 		go func() {
-			for i := 0; ; i++ {
-				id, err := q.Put(ctx, queue.Item{Key: fmt.Sprintf("%d-%d-%d", os.Getpid(), p, i), Kind: "comment", Payload: make([]byte, 200+rand.IntN(2000))})
+			for {
+				id := queue.NewID()
+				id, err := q.Put(ctx, queue.Item{ID: id, Key: crashKey(id), Kind: "comment", Payload: make([]byte, 200+rand.IntN(2000))})
 				if err != nil {
 					fmt.Fprintln(os.Stderr, "put:", err)
 					os.Exit(2)

@@ -31,6 +31,7 @@ type Queue struct {
 	db    *bbolt.DB
 	ownDB bool // opened by Open: Close closes it
 	cfg   config
+	keys  keyIndex // the idempotency keys: the committer's alone
 
 	mu      sync.RWMutex // held for reading while sending on ops, for writing to close it
 	closed  atomic.Bool
@@ -89,12 +90,26 @@ func New(db *bbolt.DB, opts ...Option) (*Queue, error) {
 	case db.IsReadOnly():
 		return nil, errors.New("bolt: the database is read-only")
 	}
-	if err := db.Update(func(tx *bbolt.Tx) error { return initLayout(tx, cfg.bucket) }); err != nil {
+	var keys keyIndex
+	err := db.Update(func(tx *bbolt.Tx) error {
+		if err := initLayout(tx, &cfg, time.Now()); err != nil {
+			return err
+		}
+		t := &txn{cfg: &cfg}
+		if err := t.load(tx); err != nil {
+			return err
+		}
+		var err error
+		keys, err = loadKeys(t)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	q := &Queue{
 		db:      db,
 		cfg:     cfg,
+		keys:    keys,
 		ops:     make(chan *op, maxBatchOps),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -230,10 +231,11 @@ func TestKeysForgotten(t *testing.T) {
 	}
 	if err := db.View(func(tx *bbolt.Tx) error {
 		root := tx.Bucket([]byte("queue"))
-		for _, b := range [][]byte{bucketKeys, bucketKeyExp} {
-			if n := root.Bucket(b).Stats().KeyN; n != 1 {
-				t.Errorf("bucket %s holds %d keys, want the fresh one only", b, n)
-			}
+		if n := root.Bucket(bucketKeyLog).Stats().KeyN; n != 1 {
+			t.Errorf("the key log holds %d keys, want the fresh one only", n)
+		}
+		if n := root.Bucket(bucketKeyHeld).Stats().KeyN; n != 0 {
+			t.Errorf("%d keys are held, want none", n)
 		}
 		return nil
 	}); err != nil {
@@ -379,7 +381,7 @@ func TestManyExpire(t *testing.T) {
 	}
 	if err := db.View(func(tx *bbolt.Tx) error {
 		root := tx.Bucket([]byte("queue"))
-		for _, b := range [][]byte{bucketKeys, bucketKeyExp} {
+		for _, b := range [][]byte{bucketKeyLog, bucketKeyHeld} {
 			if k := root.Bucket(b).Stats().KeyN; k != 0 {
 				t.Errorf("bucket %s still holds %d keys", b, k)
 			}
@@ -424,4 +426,124 @@ func TestReclaim(t *testing.T) {
 	if st.Failed != 3 || st.Ready != 0 || st.Leased != 0 {
 		t.Errorf("stats after reclaiming spent items: %+v", st)
 	}
+}
+
+// TestKeysAcrossReopen checks that the key index, kept in memory, is read back from the
+// file: within the window from the key log, past it from the held keys while the item is
+// queued.
+func TestKeysAcrossReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	c := context.Background()
+	open := func() *Queue {
+		q, err := Open(path, WithKeyWindow(200*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	q := open()
+	a, err := q.Put(c, queue.Item{Key: "K", Payload: []byte("a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
+
+	q = open()
+	if id, err := q.Put(c, queue.Item{Key: "K"}); !errors.Is(err, queue.ErrDuplicate) || id != a {
+		t.Fatalf("after reopening, Put(K) = %q, %v; want %q, ErrDuplicate", id, err, a)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := q.Put(c, queue.Item{Key: "other"}); err != nil { // its commit moves K among the held keys
+		t.Fatal(err)
+	}
+	q.Close()
+
+	q = open()
+	defer q.Close()
+	if id, err := q.Put(c, queue.Item{Key: "K"}); !errors.Is(err, queue.ErrDuplicate) || id != a {
+		t.Fatalf("past the window, item queued: Put(K) = %q, %v; want %q, ErrDuplicate", id, err, a)
+	}
+	items, err := q.Lease(c, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if err := q.Ack(c, it.Receipt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if id, err := q.Put(c, queue.Item{Key: "K"}); err != nil || id == a {
+		t.Fatalf("past the window, item acked: Put(K) = %q, %v; want a new item", id, err)
+	}
+}
+
+// TestMigrateLayout1 opens a file in the first layout, whose keys had a bucket of their own.
+func TestMigrateLayout1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	c := context.Background()
+	q, err := Open(path, WithKeyWindow(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent, _ := q.Put(c, queue.Item{Key: "recent", Payload: []byte("r")})
+	old, _ := q.Put(c, queue.Item{Key: "old", Payload: []byte("o")})
+	q.Close()
+
+	// Rewrite the file as layout 1 had it: "recent" accepted now, "old" two hours ago and
+	// still queued, "gone" two hours ago with its item acked.
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixNano()
+	ago := now - int64(2*time.Hour)
+	err = db.Update(func(tx *bbolt.Tx) error {
+		root := tx.Bucket([]byte("queue"))
+		for _, b := range [][]byte{bucketKeyLog, bucketKeyHeld} {
+			if err := root.DeleteBucket(b); err != nil {
+				return err
+			}
+		}
+		keys, _ := root.CreateBucket(bucketKeysV1)
+		exp, _ := root.CreateBucket(bucketKeyExpV1)
+		for _, k := range []struct {
+			key, id  string
+			seq      uint64
+			accepted int64
+		}{{"recent", recent, 1, now}, {"old", old, 2, ago}, {"gone", "01GONE", 3, ago}} {
+			keys.Put([]byte(k.key), keyRecord{seq: k.seq, accepted: k.accepted, id: k.id}.encode())
+			exp.Put(timeKey(k.accepted, k.seq), []byte(k.key))
+		}
+		return root.Put(keyVersion, u64(1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err = New(db, WithKeyWindow(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"recent": recent, "old": old} {
+		if id, err := q.Put(c, queue.Item{Key: key}); !errors.Is(err, queue.ErrDuplicate) || id != want {
+			t.Errorf("migrated key %s: Put = %q, %v; want %q, ErrDuplicate", key, id, err, want)
+		}
+	}
+	if _, err := q.Put(c, queue.Item{Key: "gone"}); err != nil {
+		t.Errorf("a key past its window, item acked, was kept: %v", err)
+	}
+	q.Close()
+	err = db.View(func(tx *bbolt.Tx) error {
+		root := tx.Bucket([]byte("queue"))
+		if root.Bucket(bucketKeysV1) != nil || root.Bucket(bucketKeyExpV1) != nil {
+			t.Error("layout 1's buckets are still there")
+		}
+		if v := root.Get(keyVersion); !bytes.Equal(v, u64(2)) {
+			t.Errorf("layout %x, want 2", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 }

@@ -111,7 +111,76 @@ func (d *decoder) string() string {
 	return s
 }
 
-// keyRecord is what the keys bucket holds for an idempotency key.
+// keyIndex finds the item an idempotency key was accepted for. It lives in memory, read
+// from the key log when the queue opens, and is changed by the committer alone, after
+// each transaction has committed. An entry costs some 100 bytes beyond its key and ID.
+type keyIndex map[string]keyEntry
+
+type keyEntry struct {
+	seq      uint64 // the item's seq: tells this acceptance from a later one of the same key
+	accepted int64
+	id       string
+}
+
+// keyLogValue is what the key log holds under accepted|seq: the key, then the item's ID.
+func keyLogValue(key, id string) []byte {
+	b := make([]byte, 0, binary.MaxVarintLen64+len(key)+len(id))
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	return append(append(b, key...), id...)
+}
+
+func decodeKeyLogValue(b []byte) (key, id string, err error) {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || uint64(len(b)-w) < n {
+		return "", "", errCorrupt
+	}
+	return string(b[w : w+int(n)]), string(b[w+int(n):]), nil
+}
+
+// heldValue is what the held keys hold under the item's ID: seq, accepted, then the key.
+func heldValue(seq uint64, accepted int64, key string) []byte {
+	b := make([]byte, 16, 16+len(key))
+	binary.BigEndian.PutUint64(b, seq)
+	binary.BigEndian.PutUint64(b[8:], uint64(accepted))
+	return append(b, key...)
+}
+
+func decodeHeldValue(b []byte) (seq uint64, accepted int64, key string, err error) {
+	if len(b) < 16 {
+		return 0, 0, "", errCorrupt
+	}
+	return binary.BigEndian.Uint64(b), int64(binary.BigEndian.Uint64(b[8:])), string(b[16:]), nil
+}
+
+// loadKeys reads the key index: the log in time order (a later acceptance of a key wins),
+// then the held keys.
+func loadKeys(t *txn) (keyIndex, error) {
+	keys := keyIndex{}
+	err := t.keylog.ForEach(func(k, v []byte) error {
+		key, id, err := decodeKeyLogValue(v)
+		if err != nil || len(k) != 16 {
+			return errCorrupt
+		}
+		keys[key] = keyEntry{seq: binary.BigEndian.Uint64(k[8:]), accepted: timeOfKey(k), id: id}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = t.keyheld.ForEach(func(k, v []byte) error {
+		seq, accepted, key, err := decodeHeldValue(v)
+		if err != nil {
+			return err
+		}
+		if e, ok := keys[key]; !ok || e.seq < seq {
+			keys[key] = keyEntry{seq: seq, accepted: accepted, id: string(k)}
+		}
+		return nil
+	})
+	return keys, err
+}
+
+// keyRecord is what layout 1's keys bucket held for an idempotency key.
 type keyRecord struct {
 	seq      uint64 // the item's seq: tells this acceptance from a later one of the same key
 	accepted int64

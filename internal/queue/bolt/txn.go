@@ -19,19 +19,25 @@ var (
 	bucketReady   = []byte("ready")   // seq → id: ready items, oldest first
 	bucketWaiting = []byte("waiting") // visibleAt|seq → id: delayed and leased items
 	bucketFailed  = []byte("failed")  // id → nothing
-	bucketKeys    = []byte("keys")    // idempotency key → keyRecord
-	bucketKeyExp  = []byte("keyexp")  // accepted|seq → key, to forget keys in time order
+	bucketKeyLog  = []byte("keylog")  // accepted|seq → key and ID: the keys accepted, in time order
+	bucketKeyHeld = []byte("keyheld") // id → keyRecord: keys past their window, whose item is still queued
 
 	keyVersion = []byte("version")
 	keyCounts  = []byte("counts")
 
-	subBuckets = [][]byte{bucketMeta, bucketData, bucketReady, bucketWaiting, bucketFailed, bucketKeys, bucketKeyExp}
+	subBuckets = [][]byte{bucketMeta, bucketData, bucketReady, bucketWaiting, bucketFailed, bucketKeyLog, bucketKeyHeld}
+
+	// Layout 1 kept a bucket of keys, key → keyRecord, beside a time-ordered log of keys.
+	// Keys are hashes, so each Put wrote a page of that bucket at random: layout 2 keeps
+	// the lookup in memory and only the time-ordered log on disk, where Puts append.
+	bucketKeysV1   = []byte("keys")
+	bucketKeyExpV1 = []byte("keyexp")
 )
 
-const layoutVersion = 1
+const layoutVersion = 2
 
 // appendFill is how full bbolt fills the pages it splits in the buckets whose keys grow with
-// time (IDs are ULIDs, seqs count up, keyexp starts with the time): as etcd does for its
+// time (IDs are ULIDs, seqs count up, the key log starts with the time): as etcd does for its
 // revisions, it leaves a little room for the records rewritten in place (a lease changes a
 // few bytes of meta) and for items given back to ready under their old seq.
 const appendFill = 0.9
@@ -47,27 +53,31 @@ type txn struct {
 	cfg *config
 	now int64
 
-	root, meta, data, ready, waiting, failed, keys, keyexp *bbolt.Bucket
+	root, meta, data, ready, waiting, failed, keylog, keyheld *bbolt.Bucket
+
+	keys    keyIndex            // the committed keys, in memory; nil in read transactions
+	newKeys map[string]keyEntry // this transaction's changes to keys: an entry, or a zero one for a deletion
 
 	counts [stateFailed + 1]int64 // by state; index 0 unused
 	dirty  bool
 	err    error
 }
 
-// initLayout creates the buckets, or checks that existing ones have the layout this code knows.
-func initLayout(tx *bbolt.Tx, name []byte) error {
+// initLayout creates the buckets, or checks that existing ones have a layout this code
+// knows, bringing layout 1 to layout 2.
+func initLayout(tx *bbolt.Tx, cfg *config, now time.Time) error {
+	name := cfg.bucket
 	root, err := tx.CreateBucketIfNotExists(name)
 	if err != nil {
 		return err
 	}
-	switch v := root.Get(keyVersion); {
+	v := root.Get(keyVersion)
+	switch {
 	case v == nil:
 		if root.Stats().KeyN > 0 {
 			return fmt.Errorf("bolt: bucket %q holds something else than a queue", name)
 		}
-		if err := root.Put(keyVersion, u64(layoutVersion)); err != nil {
-			return err
-		}
+	case bytes.Equal(v, u64(1)):
 	case !bytes.Equal(v, u64(layoutVersion)):
 		return fmt.Errorf("bolt: queue bucket %q has layout %x, this program knows %d", name, v, layoutVersion)
 	}
@@ -75,6 +85,43 @@ func initLayout(tx *bbolt.Tx, name []byte) error {
 		if _, err := root.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}
+	}
+	if bytes.Equal(v, u64(1)) {
+		if err := migrateKeys(root, cfg, now); err != nil {
+			return fmt.Errorf("bolt: moving queue %q to layout 2: %w", name, err)
+		}
+	}
+	return root.Put(keyVersion, u64(layoutVersion))
+}
+
+// migrateKeys moves layout 1's keys into the log (within their window) or among the held
+// keys (past it, their item still queued), and drops layout 1's buckets.
+func migrateKeys(root *bbolt.Bucket, cfg *config, now time.Time) error {
+	keys := root.Bucket(bucketKeysV1)
+	if keys != nil {
+		log, held, meta := root.Bucket(bucketKeyLog), root.Bucket(bucketKeyHeld), root.Bucket(bucketMeta)
+		err := keys.ForEach(func(k, v []byte) error {
+			kr, err := decodeKeyRecord(v)
+			if err != nil {
+				return err
+			}
+			switch {
+			case now.UnixNano() < kr.accepted+int64(cfg.keyWindow):
+				return log.Put(timeKey(kr.accepted, kr.seq), keyLogValue(string(k), kr.id))
+			case meta.Get([]byte(kr.id)) != nil:
+				return held.Put([]byte(kr.id), heldValue(kr.seq, kr.accepted, string(k)))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := root.DeleteBucket(bucketKeysV1); err != nil {
+			return err
+		}
+	}
+	if root.Bucket(bucketKeyExpV1) != nil {
+		return root.DeleteBucket(bucketKeyExpV1)
 	}
 	return nil
 }
@@ -93,7 +140,7 @@ func (t *txn) load(tx *bbolt.Tx) error {
 	if t.root == nil {
 		return fmt.Errorf("bolt: queue bucket %q is missing", t.cfg.bucket)
 	}
-	bs := []**bbolt.Bucket{&t.meta, &t.data, &t.ready, &t.waiting, &t.failed, &t.keys, &t.keyexp}
+	bs := []**bbolt.Bucket{&t.meta, &t.data, &t.ready, &t.waiting, &t.failed, &t.keylog, &t.keyheld}
 	for i, name := range subBuckets {
 		if *bs[i] = t.root.Bucket(name); *bs[i] == nil {
 			return fmt.Errorf("bolt: queue bucket %q lacks %q", t.cfg.bucket, name)
@@ -103,7 +150,7 @@ func (t *txn) load(tx *bbolt.Tx) error {
 		// Keys that grow with time are appended at the right of their tree, where bbolt's
 		// default split, in halves, leaves every page half empty: twice the pages to write
 		// for the same items. FillPercent is not stored: each write transaction sets it.
-		for _, b := range []*bbolt.Bucket{t.meta, t.data, t.ready, t.keyexp} {
+		for _, b := range []*bbolt.Bucket{t.meta, t.data, t.ready, t.keylog} {
 			b.FillPercent = appendFill
 		}
 	}
@@ -186,16 +233,9 @@ func (t *txn) move(id string, old, r *record) {
 // Put stores a new item, or returns the ID of the one it duplicates.
 func (t *txn) Put(it *queue.Item) (id string, dup bool) {
 	if it.Key != "" {
-		if v := t.keys.Get([]byte(it.Key)); v != nil {
-			k, err := decodeKeyRecord(v)
-			if err != nil {
-				t.fail(err)
-				return "", false
-			}
-			// A key is remembered for the window, and as long as its item is queued.
-			if t.now < k.accepted+int64(t.cfg.keyWindow) || t.meta.Get([]byte(k.id)) != nil {
-				return k.id, true
-			}
+		// A key is remembered for the window, and as long as its item is queued.
+		if k, ok := t.key(it.Key); ok && (t.now < k.accepted+int64(t.cfg.keyWindow) || t.meta.Get([]byte(k.id)) != nil) {
+			return k.id, true
 		}
 	}
 	if t.meta.Get([]byte(it.ID)) != nil {
@@ -210,8 +250,8 @@ func (t *txn) Put(it *queue.Item) (id string, dup bool) {
 	t.put(t.data, []byte(it.ID), it.Payload)
 	t.move(it.ID, nil, &r)
 	if it.Key != "" {
-		t.put(t.keys, []byte(it.Key), keyRecord{seq: seq, accepted: t.now, id: it.ID}.encode())
-		t.put(t.keyexp, timeKey(t.now, seq), []byte(it.Key))
+		t.put(t.keylog, timeKey(t.now, seq), keyLogValue(it.Key, it.ID))
+		t.setKey(it.Key, keyEntry{seq: seq, accepted: t.now, id: it.ID})
 	}
 	return it.ID, false
 }
@@ -291,7 +331,7 @@ func (t *txn) Ack(rcpt string) error {
 	t.del(t.data, []byte(id))
 	// Past the window, the key was kept only because the item was queued: forget it now.
 	if r.key != "" && t.now >= r.enqueued+int64(t.cfg.keyWindow) {
-		t.forgetKey(r.key, r.seq)
+		t.forgetKey(r.key, r.seq, id)
 	}
 	return nil
 }
@@ -392,7 +432,7 @@ func (t *txn) maintain() (more bool) {
 
 	var exp [][]byte
 	window := int64(t.cfg.keyWindow)
-	c = t.keyexp.Cursor()
+	c = t.keylog.Cursor()
 	for k, _ := c.First(); k != nil && timeOfKey(k)+window <= t.now; k, _ = c.Next() {
 		if len(exp) == maintainLimit {
 			more = true
@@ -401,40 +441,54 @@ func (t *txn) maintain() (more bool) {
 		exp = append(exp, bytes.Clone(k))
 	}
 	for _, k := range exp {
-		key := bytes.Clone(t.keyexp.Get(k))
-		t.del(t.keyexp, k)
-		v := t.keys.Get(key)
-		if v == nil {
-			continue // already forgotten by Ack
-		}
-		kr, err := decodeKeyRecord(v)
+		key, id, err := decodeKeyLogValue(t.keylog.Get(k))
 		if err != nil {
 			t.fail(err)
 			return false
 		}
-		// Keep a key that a later Put took over, or whose item is still queued (Ack
-		// forgets that one).
-		if kr.seq == binary.BigEndian.Uint64(k[8:]) && t.meta.Get([]byte(kr.id)) == nil {
-			t.del(t.keys, key)
+		t.del(t.keylog, k)
+		seq := binary.BigEndian.Uint64(k[8:])
+		if e, ok := t.key(key); !ok || e.seq != seq {
+			continue // a later Put took the key over
 		}
+		if t.meta.Get([]byte(id)) != nil {
+			// Still queued: the key lives on until Ack, out of the log's way.
+			t.put(t.keyheld, []byte(id), heldValue(seq, timeOfKey(k), key))
+			continue
+		}
+		t.setKey(key, keyEntry{})
 	}
 	return more
 }
 
-// forgetKey deletes an idempotency key if it still belongs to the item with seq.
-func (t *txn) forgetKey(key string, seq uint64) {
-	v := t.keys.Get([]byte(key))
-	if v == nil {
+// forgetKey forgets an idempotency key if it still belongs to the item with seq: the item
+// left the queue after the key's window.
+func (t *txn) forgetKey(key string, seq uint64, id string) {
+	e, ok := t.key(key)
+	if !ok || e.seq != seq {
 		return
 	}
-	kr, err := decodeKeyRecord(v)
-	if err != nil {
-		t.fail(err)
-		return
+	t.del(t.keyheld, []byte(id))
+	t.del(t.keylog, timeKey(e.accepted, e.seq))
+	t.setKey(key, keyEntry{})
+}
+
+// key looks a key up: this transaction's changes first, then the committed index.
+func (t *txn) key(key string) (keyEntry, bool) {
+	if e, ok := t.newKeys[key]; ok {
+		return e, e.id != ""
 	}
-	if kr.seq == seq {
-		t.del(t.keys, []byte(key))
+	e, ok := t.keys[key]
+	return e, ok
+}
+
+// setKey records a change to the index, applied once the transaction has committed; a zero
+// entry deletes the key.
+func (t *txn) setKey(key string, e keyEntry) {
+	if t.newKeys == nil {
+		t.newKeys = make(map[string]keyEntry)
 	}
+	t.newKeys[key] = e
 }
 
 // nextDue is when maintain next has work: the first waiting item, or the first key to
@@ -444,7 +498,7 @@ func (t *txn) nextDue(slack time.Duration) int64 {
 	if k, _ := t.waiting.Cursor().First(); k != nil {
 		next = timeOfKey(k)
 	}
-	if k, _ := t.keyexp.Cursor().First(); k != nil {
+	if k, _ := t.keylog.Cursor().First(); k != nil {
 		at := timeOfKey(k) + int64(t.cfg.keyWindow) + int64(slack)
 		if next == 0 || at < next {
 			next = at
