@@ -210,7 +210,7 @@ func u64(n uint64) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
 }
 
-// timeKey is the key of the waiting and keyexp indexes: a time, then a seq to keep keys unique.
+// timeKey is the key of the waiting index and the key log: a time, then a seq to keep keys unique.
 func timeKey(nanos int64, seq uint64) []byte {
 	b := make([]byte, 16)
 	binary.BigEndian.PutUint64(b, uint64(max(nanos, 0)))
