@@ -32,7 +32,8 @@ const (
 	loginCookie   = "parvis_login"
 	flashCookie   = "parvis_flash"
 
-	sessionIdle   = 12 * time.Hour  // a session ends after this long without a request
+	sessionIdle   = 12 * time.Hour  // a session ends after this long without a request,
+	sessionMax    = 24 * time.Hour  // and this long after signing in, active or not
 	sessionTouch  = 5 * time.Minute // how often activity pushes the expiry back (one write)
 	loginTokenAge = 12 * time.Hour  // the login form's pre-session token
 	flashAge      = 5 * time.Minute // a flash message not shown by then is dropped

@@ -125,13 +125,22 @@ func (a *admin) authed(h func(http.ResponseWriter, *http.Request, *session)) htt
 }
 
 // touch pushes an active session's expiry back, at most once every sessionTouch so that
-// reading pages does not write to the store on every request.
+// reading pages does not write to the store on every request, and never past sessionMax
+// after signing in: a session taken from a moderator's browser does not live for ever.
 func (a *admin) touch(sess *session) {
 	now := a.s.now()
-	if sess.Expires.Sub(now) > sessionIdle-sessionTouch {
+	created := sess.Created
+	if created.IsZero() {
+		created = sess.Expires.Add(-sessionIdle) // at the latest
+	}
+	limit := created.Add(sessionMax)
+	if sess.Expires.Sub(now) > sessionIdle-sessionTouch || !sess.Expires.Before(limit) {
 		return
 	}
 	sess.Expires = now.Add(sessionIdle)
+	if sess.Expires.After(limit) {
+		sess.Expires = limit
+	}
 	if err := a.s.store.PutSession(sess.token, sess.Session); err != nil {
 		a.s.log.Warn("extending a moderator's session", "err", err)
 	}
@@ -416,7 +425,7 @@ func (a *admin) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// A new token at every login: a token planted before it (session fixation) is worth
 	// nothing after.
 	token := randomToken(32)
-	if err := a.s.store.PutSession(token, store.Session{User: name, CSRF: randomToken(32), Expires: now.Add(sessionIdle)}); err != nil {
+	if err := a.s.store.PutSession(token, store.Session{User: name, CSRF: randomToken(32), Expires: now.Add(sessionIdle), Created: now}); err != nil {
 		a.unavailable(w, nil, "opening a session", err)
 		return
 	}

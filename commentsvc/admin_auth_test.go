@@ -212,14 +212,19 @@ func TestAdminSession(t *testing.T) {
 		login := c.get(p.Header.Get("Location"))
 		mustContain(t, "the login page", login.body, "Votre session a expiré")
 	})
-	t.Run("activity keeps it", func(t *testing.T) {
+	t.Run("activity keeps it, up to the limit", func(t *testing.T) {
 		h := newHarness(t)
 		c := h.signedIn(t)
-		for range 4 {
-			h.clock.Advance(sessionIdle / 2)
+		step := sessionIdle / 3 // not a divisor of the idle time: activity alone would go past the limit
+		for elapsed := step; elapsed < sessionMax; elapsed += step {
+			h.clock.Advance(step)
 			if p := c.get("/admin/"); p.StatusCode != http.StatusOK {
-				t.Fatalf("an active session ended: %d", p.StatusCode)
+				t.Fatalf("an active session ended after %v: %d", elapsed, p.StatusCode)
 			}
+		}
+		h.clock.Advance(step + time.Minute)
+		if p := c.get("/admin/"); p.StatusCode != http.StatusSeeOther {
+			t.Fatalf("a session %v after signing in, active all along: %d, want a new sign-in", sessionMax, p.StatusCode)
 		}
 	})
 	t.Run("back to the page asked for", func(t *testing.T) {

@@ -287,6 +287,7 @@ type Session struct {
 	User    string    `json:"user"`
 	CSRF    string    `json:"csrf"`
 	Expires time.Time `json:"expires"`
+	Created time.Time `json:"created,omitzero"` // sign-in time; zero in sessions from before it was kept
 }
 
 func sessionKey(token string) []byte {
