@@ -22,6 +22,7 @@ const (
 	CodeTooSmall     Code = "too_small"     // an upload smaller than min bytes
 	CodeDimensions   Code = "dimensions"    // an image with more pixels than allowed
 	CodeUnsafe       Code = "unsafe"        // a document with active content: scripts, macros
+	CodeProtected    Code = "protected"     // a password-protected document, which cannot be checked
 	CodePersonalData Code = "personal_data" // an e-mail address in a field that is published
 	CodeOrder        Code = "order"         // an end before its start
 	CodeUnknownField Code = "unknown_field" // a key the form does not declare
@@ -163,6 +164,9 @@ func (p Problem) message(key, lang string) string {
 	case CodeUnsafe:
 		return pick("Le fichier "+q+" contient du contenu actif (scripts ou macros), qui ne peut pas être publié.",
 			"The file "+q+" holds active content (scripts or macros), which cannot be published.")
+	case CodeProtected:
+		return pick("Le fichier "+q+" est protégé par un mot de passe\u00a0: envoyez-en une version sans protection, car il sera publié.",
+			"The file "+q+" is password-protected: send a version without protection, as it will be published.")
 	case CodePersonalData:
 		return pick(q+" contient une adresse électronique\u00a0: retirez-la, car ce champ sera publié.",
 			q+" holds an e-mail address: remove it, as this field will be published.")

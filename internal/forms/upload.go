@@ -73,9 +73,26 @@ func (f *Form) checkUpload(fl *field, fh *multipart.FileHeader) (*Upload, *Probl
 }
 
 // finishUpload re-encodes an image: that drops its metadata (EXIF, GPS position, comments)
-// and anything hidden after its pixels, and fits it to the field's pixels.
+// and anything hidden after its pixels, and fits it to the field's pixels. A document loses
+// the people its metadata names (see scrub.go).
 func (f *Form) finishUpload(fl *field, u *Upload) *Problem {
-	if u.MediaType != "image/jpeg" && u.MediaType != "image/png" && u.MediaType != "image/gif" {
+	switch u.MediaType {
+	case "image/jpeg", "image/png", "image/gif":
+	default:
+		var data []byte
+		var err error
+		if u.MediaType == "application/pdf" {
+			data, err = scrubPDF(u.Data)
+		} else {
+			data, err = scrubODF(u.Data, fl.pixels)
+		}
+		switch {
+		case errors.Is(err, errProtected):
+			return &Problem{Code: CodeProtected, Label: fl.label}
+		case err != nil:
+			return &Problem{Code: CodeFormat, Label: fl.label, Want: "file"}
+		}
+		u.Data = data
 		return nil
 	}
 	data, w, h, err := reencode(u.Data, u.MediaType, fl.pixels)

@@ -1,0 +1,302 @@
+package forms
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+)
+
+// The fixtures hold an OpenDocument file's XML parts; the test zips them.
+const odfFixture = `
+-- meta.xml --
+<?xml version="1.0" encoding="UTF-8"?>
+<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xlink="http://www.w3.org/1999/xlink" office:version="1.3"><office:meta>
+<meta:initial-creator>Jeanne Martinaud</meta:initial-creator>
+<dc:creator>Jeanne Martinaud</dc:creator>
+<meta:printed-by>jmartinaud</meta:printed-by>
+<dc:title>Pétition pour la piste cyclable</dc:title>
+<meta:template xlink:type="simple" xlink:href="file:///home/jmartinaud/Modeles/lettre.ott" xlink:title="lettre"/>
+<meta:user-defined meta:name="Téléphone">06 12 34 56 78</meta:user-defined>
+<meta:creation-date>2026-10-02T18:30:00</meta:creation-date>
+</office:meta></office:document-meta>
+-- content.xml --
+<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0"><office:body><office:text>
+<text:tracked-changes><text:changed-region text:id="ct1"><text:insertion><office:change-info><dc:creator>Paul Verdier</dc:creator><dc:date>2026-10-01T10:00:00</dc:date></office:change-info></text:insertion></text:changed-region></text:tracked-changes>
+<text:p>Nous demandons une piste cyclable rue des Tilleuls.<office:annotation><dc:creator>Paul Verdier</dc:creator><meta:creator-initials>PV</meta:creator-initials><text:p>À relire</text:p></office:annotation></text:p>
+</office:text></office:body></office:document-content>
+-- settings.xml --
+<?xml version="1.0" encoding="UTF-8"?>
+<office:document-settings xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0"><office:settings><config:config-item-set config:name="ooo:configuration-settings">
+<config:config-item config:name="PrinterName" config:type="string">Imprimante de Jeanne Martinaud</config:config-item>
+<config:config-item config:name="PrinterSetup" config:type="base64Binary">SmVhbm5lIE1hcnRpbmF1ZA==</config:config-item>
+<config:config-item config:name="PrintReversed" config:type="boolean">false</config:config-item>
+</config:config-item-set></office:settings></office:document-settings>
+-- META-INF/manifest.xml --
+<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/></manifest:manifest>
+`
+
+// personal is what the fixtures say of people; none of it may be left.
+var personal = []string{"Martinaud", "martinaud", "Verdier", "06 12 34 56 78", ">PV<", "SmVhbm5lIE1hcnRpbmF1ZA", "GPS-Belcombe"}
+
+// exifJPEG is a small JPEG with an APP1 (EXIF) segment carrying a position.
+func exifJPEG(t testing.TB) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i)
+	}
+	img.Set(0, 0, color.White)
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	app1 := append([]byte("Exif\x00\x00"), []byte("GPS-Belcombe 45.1N 5.7E")...)
+	seg := append([]byte{0xFF, 0xE1, byte((len(app1) + 2) >> 8), byte(len(app1) + 2)}, app1...)
+	data := b.Bytes()
+	return append(append(append([]byte{}, data[:2]...), seg...), data[2:]...)
+}
+
+func odfFromTxtar(t testing.TB, fixture string, extra map[string][]byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	w, _ := z.CreateHeader(&zip.FileHeader{Name: "mimetype", Method: zip.Store})
+	w.Write([]byte(odt))
+	for _, f := range txtar.Parse([]byte(fixture)).Files {
+		w, _ := z.Create(f.Name)
+		w.Write(f.Data)
+	}
+	for name, data := range extra {
+		w, _ := z.Create(name)
+		w.Write(data)
+	}
+	z.SetComment("Jeanne Martinaud")
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// entries unzips a file into name → content, in order.
+func entries(t *testing.T, data []byte) ([]string, map[string][]byte) {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	out := map[string][]byte{}
+	for _, e := range z.File {
+		r, err := e.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r)
+		r.Close()
+		names = append(names, e.Name)
+		out[e.Name] = b
+	}
+	return names, out
+}
+
+func sameEntries(t *testing.T, a, b []byte) bool {
+	na, ea := entries(t, a)
+	nb, eb := entries(t, b)
+	if strings.Join(na, ",") != strings.Join(nb, ",") {
+		return false
+	}
+	for name := range ea {
+		if !bytes.Equal(ea[name], eb[name]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestScrubODF(t *testing.T) {
+	in := odfFromTxtar(t, odfFixture, map[string][]byte{"Pictures/photo.jpg": exifJPEG(t)})
+	out, err := scrubODF(in, 2000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkODF(out, odt); err != nil {
+		t.Fatalf("the scrubbed file is no longer a valid OpenDocument file: %v", err)
+	}
+	z, _ := zip.NewReader(bytes.NewReader(out), int64(len(out)))
+	if first := z.File[0]; first.Name != "mimetype" || first.Method != zip.Store {
+		t.Errorf("first entry %q, method %d: want mimetype, stored", first.Name, first.Method)
+	}
+	if z.Comment != "" {
+		t.Errorf("zip comment kept: %q", z.Comment)
+	}
+	names, got := entries(t, out)
+	all := bytes.Join([][]byte{out}, nil)
+	for _, name := range names {
+		all = append(all, got[name]...)
+	}
+	for _, p := range personal {
+		if bytes.Contains(all, []byte(p)) {
+			t.Errorf("%q is still in the document", p)
+		}
+	}
+	for name, keep := range map[string]string{
+		"content.xml":  "Nous demandons une piste cyclable rue des Tilleuls.<office:annotation><dc:creator></dc:creator><meta:creator-initials></meta:creator-initials><text:p>À relire</text:p>",
+		"meta.xml":     "<dc:title>Pétition pour la piste cyclable</dc:title>",
+		"settings.xml": `<config:config-item config:name="PrintReversed" config:type="boolean">false</config:config-item>`,
+	} {
+		if !bytes.Contains(got[name], []byte(keep)) {
+			t.Errorf("%s lost %q:\n%s", name, keep, got[name])
+		}
+	}
+	if _, _, err := image.Decode(bytes.NewReader(got["Pictures/photo.jpg"])); err != nil {
+		t.Errorf("the picture: %v", err)
+	}
+}
+
+func TestScrubODFProtected(t *testing.T) {
+	manifest := `<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data manifest:checksum-type="SHA1/1K"/></manifest:file-entry></manifest:manifest>`
+	fixture := "-- content.xml --\n<x/>\n-- META-INF/manifest.xml --\n" + manifest + "\n"
+	if _, err := scrubODF(odfFromTxtar(t, fixture, nil), 2000); !errors.Is(err, errProtected) {
+		t.Errorf("an encrypted OpenDocument file: %v, want errProtected", err)
+	}
+}
+
+func TestScrubPDF(t *testing.T) {
+	xmp := `<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+<dc:creator><rdf:Seq><rdf:li>Jeanne Martinaud</rdf:li></rdf:Seq></dc:creator>
+<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Pétition</rdf:li></rdf:Alt></dc:title>
+<pdf:Producer>LibreOffice 7.6</pdf:Producer>
+</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>`
+	objects := "3 0 obj\n<< /Title (P\\351tition \\(v2\\)) /Author (Jeanne \\(Jeannot\\) Martinaud) /Company <FEFF004D0061007200740069006E006100750064> /Authority (gardée) /Creator (Writer) >>\nendobj\n" +
+		"4 0 obj\n<< /LastModifiedBy 5 0 R /Manager 15 0 R >>\nendobj\n" +
+		"5 0 obj\n(Paul Verdier)\nendobj\n" +
+		"15 0 obj\n(Martinaud)\nendobj\n" +
+		"6 0 obj\n<< /Type /Metadata /Subtype /XML /Length " + strconv.Itoa(len(xmp)) + " >>\nstream\n" + xmp + "\nendstream\nendobj"
+	in := pdfFile(objects)
+	out, err := scrubPDF(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(in) {
+		t.Fatalf("length %d, was %d: offsets moved", len(out), len(in))
+	}
+	for _, p := range []string{"Martinaud", "Jeannot", "Verdier", "004D0061"} {
+		if bytes.Contains(out, []byte(p)) {
+			t.Errorf("%q is still in the PDF", p)
+		}
+	}
+	for _, keep := range []string{"/Title (P\\351tition \\(v2\\))", "/Authority (gardée)", "/Creator (Writer)", "<pdf:Producer>LibreOffice 7.6</pdf:Producer>", `<rdf:li xml:lang="x-default">Pétition</rdf:li>`, "<dc:creator><rdf:Seq><rdf:li>", "endstream"} {
+		if !bytes.Contains(out, []byte(keep)) {
+			t.Errorf("lost %q", keep)
+		}
+	}
+	if err := checkPDF(out); err != nil {
+		t.Errorf("the scrubbed PDF fails the checks: %v", err)
+	}
+	if _, err := scrubPDF(pdfFile("7 0 obj\n<< /Filter /Standard /V 2 >>\nendobj\ntrailer << /Encrypt 7 0 R >>")); !errors.Is(err, errProtected) {
+		t.Errorf("an encrypted PDF: %v, want errProtected", err)
+	}
+}
+
+// TestScrubDemoDocuments: the demo town's documents go through unharmed.
+func TestScrubDemoDocuments(t *testing.T) {
+	files, _ := filepath.Glob("../../content/documents/*/*.*")
+	n := 0
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch filepath.Ext(path) {
+		case ".pdf":
+			out, err := scrubPDF(data)
+			if err != nil || len(out) != len(data) || checkPDF(out) != nil {
+				t.Errorf("%s: %v, %d bytes of %d", path, err, len(out), len(data))
+			}
+		case ".odt":
+			out, err := scrubODF(data, 2000)
+			if err != nil || checkODF(out, odt) != nil {
+				t.Errorf("%s: %v", path, err)
+			}
+			_, before := entries(t, data)
+			_, after := entries(t, out)
+			if !bytes.Equal(before["content.xml"], after["content.xml"]) {
+				t.Errorf("%s: the text changed", path)
+			}
+		default:
+			continue
+		}
+		n++
+	}
+	if n < 3 {
+		t.Fatalf("%d demo documents found", n)
+	}
+}
+
+// TestDocumentScrubbedOnUpload: the form hands on the scrubbed file, and refuses a
+// protected one with a message saying what to do.
+func TestDocumentScrubbedOnUpload(t *testing.T) {
+	doc := compile(t, "document", documentPolicy)
+	values := url.Values{"fields[title]": {"Pétition"}, "fields[description]": {"La pétition pour la piste cyclable."}}
+	s, errs := doc.Decode(values, multipartFiles(t, upload{"fields[file]", "petition.odt", odfFromTxtar(t, odfFixture, nil)}))
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if bytes.Contains(s.Uploads[0].Data, []byte("Martinaud")) {
+		t.Error("the upload kept its author")
+	}
+	_, errs = doc.Decode(values, multipartFiles(t, upload{"fields[file]", "p.pdf", pdfFile("trailer << /Encrypt 7 0 R >>")}))
+	if p, ok := errs["fields[file]"]; !ok || p.Code != CodeProtected || !strings.Contains(errs.Message("fields[file]", "fr"), "protégé par un mot de passe") {
+		t.Errorf("a protected PDF: %v", errs)
+	}
+}
+
+// FuzzScrubPDF: any input is blanked in place or refused, never grown, shrunk or crashed on.
+func FuzzScrubPDF(f *testing.F) {
+	for _, s := range []string{
+		"/Author (a(b)c\\) d)", "/Author <FEFF0041", "/Author 5 0 R\n5 0 obj (x", "/Manager 99999999999999999999 0 R",
+		"<dc:creator><rdf:li>x</rdf:li>", "<dc:creator>x</dc:creator>", "dc:creator=\"x", "/Encrypt", "/Author (\\",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := scrubPDF(data)
+		if err != nil {
+			if !errors.Is(err, errProtected) {
+				t.Fatal(err)
+			}
+			return
+		}
+		if len(out) != len(data) {
+			t.Fatalf("length %d, was %d", len(out), len(data))
+		}
+	})
+}
+
+// FuzzScrubODF: any zip is rewritten or refused with an error, never crashed on.
+func FuzzScrubODF(f *testing.F) {
+	f.Add(odfFromTxtar(f, odfFixture, nil))
+	f.Add(odfFile(f, odt, zip.Store, "Pictures/1.jpg"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := scrubODF(data, 64)
+		if err == nil {
+			if _, err := zip.NewReader(bytes.NewReader(out), int64(len(out))); err != nil {
+				t.Fatalf("the output is not a zip: %v", err)
+			}
+		}
+	})
+}
