@@ -3,7 +3,9 @@
 package generator
 
 import (
+	"bytes"
 	"io/fs"
+	"sync"
 	"syscall"
 )
 
@@ -12,17 +14,26 @@ import (
 // poller, a stat) costs more calls than the reading or writing itself, where every call
 // is dear (a virtual machine's).
 
-// readFile reads a whole regular file.
+// readFile reads a whole regular file. It reads into a pooled buffer and returns an exact
+// copy: the site's model keeps slices of what it reads, and a buffer sized for the largest
+// file would keep its whole capacity alive for each of tens of thousands of small ones.
 func readFile(name string) ([]byte, error) {
 	fd, err := openRetry(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	defer syscall.Close(fd)
-	buf := make([]byte, 0, 16<<10)
+	bp := readBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledRead {
+			readBufs.Put(bp)
+		}
+	}()
+	buf := (*bp)[:0]
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
+			*bp = buf
 		}
 		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
 		if err == syscall.EINTR {
@@ -32,11 +43,15 @@ func readFile(name string) ([]byte, error) {
 			return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 		}
 		if n == 0 {
-			return buf, nil
+			return bytes.Clone(buf), nil
 		}
 		buf = buf[:len(buf)+n]
 	}
 }
+
+const maxPooledRead = 1 << 20
+
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // writeFile creates or truncates name and writes data to it.
 func writeFile(name string, data []byte) error {
