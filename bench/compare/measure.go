@@ -116,3 +116,6 @@ func sizeOf(dir string) (outputSize, error) {
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 func megabytes(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/1e6) }
+
+// flush writes every dirty page of the machine back to disk.
+func flush() { syscall.Sync() }
