@@ -114,6 +114,9 @@ func readEntry(e *zip.File, budget *int64) ([]byte, error) {
 // this method and stays: office suites write the information dictionary and the XMP packet
 // uncompressed, as the standard recommends for metadata.
 
+// maxLookups bounds the indirect references a scrub follows.
+const maxLookups = 64
+
 // pdfPersonalKeys are the information dictionary's entries that name people.
 var pdfPersonalKeys = [][]byte{[]byte("/Author"), []byte("/Authors"), []byte("/LastModifiedBy"), []byte("/Company"), []byte("/Manager")}
 
@@ -127,6 +130,7 @@ func scrubPDF(data []byte) ([]byte, error) {
 		return nil, errProtected
 	}
 	b := bytes.Clone(data)
+	lookups := 0
 	for _, key := range pdfPersonalKeys {
 		for off := 0; ; {
 			i := bytes.Index(b[off:], key)
@@ -138,7 +142,7 @@ func scrubPDF(data []byte) ([]byte, error) {
 			if at < len(b) && !pdfDelimiter(b[at]) {
 				continue // a longer name: /Authority
 			}
-			blankPDFValue(b, at)
+			blankPDFValue(b, at, &lookups)
 		}
 	}
 	for _, prop := range xmpPersonal {
@@ -164,7 +168,7 @@ func encrypted(data []byte) bool {
 
 // blankPDFValue blanks the string that follows a key at b[at:], if there is one: a
 // literal string, a hexadecimal one, or an indirect reference to an object holding one.
-func blankPDFValue(b []byte, at int) {
+func blankPDFValue(b []byte, at int, lookups *int) {
 	i := skipPDFSpace(b, at)
 	if i >= len(b) {
 		return
@@ -173,13 +177,22 @@ func blankPDFValue(b []byte, at int) {
 	case b[i] == '(':
 		blankLiteral(b, i)
 	case b[i] == '<' && (i+1 >= len(b) || b[i+1] != '<'):
+		// Up to '>' or the first byte a hexadecimal string cannot hold.
 		for j := i + 1; j < len(b) && b[j] != '>'; j++ {
-			if isHex(b[j]) {
+			switch {
+			case isHex(b[j]):
 				b[j] = '0'
+			case b[j] != ' ' && b[j] != '\n' && b[j] != '\r' && b[j] != '\t' && b[j] != '\f' && b[j] != 0:
+				return
 			}
 		}
 	case b[i] >= '0' && b[i] <= '9':
-		// "12 0 R": blank the first string of object 12.
+		// "12 0 R": blank the first string of object 12. Each lookup reads the file, so a
+		// file naming an author by reference thousands of times gets the first few.
+		if *lookups >= maxLookups {
+			return
+		}
+		*lookups++
 		var num, gen int
 		var r byte
 		if n, _ := fmt.Sscanf(string(b[i:min(len(b), i+32)]), "%d %d %c", &num, &gen, &r); n != 3 || r != 'R' {
@@ -198,7 +211,7 @@ func blankPDFValue(b []byte, at int) {
 			}
 			k := skipPDFSpace(b, off)
 			if k < len(b) && (b[k] == '(' || b[k] == '<') {
-				blankPDFValue(b, k)
+				blankPDFValue(b, k, lookups)
 			}
 			return
 		}
@@ -265,7 +278,7 @@ func blankXMP(b []byte, prop string) {
 		}
 		end := bytes.Index(b[start:], closing)
 		if end < 0 {
-			continue
+			break // none further on either
 		}
 		end += start
 		inTag := true // start is inside the opening tag

@@ -300,3 +300,24 @@ func FuzzScrubODF(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkScrubPDFHostile: files made to send the scrubber back over the whole file for
+// each key take time in proportion to their size.
+func BenchmarkScrubPDFHostile(b *testing.B) {
+	for name, unit := range map[string]string{
+		"references":   "/Author 999 0 R\n",
+		"hex":          "/Author <4142 /Company <41",
+		"open xmp":     "<dc:creator>x",
+		"open literal": "/Manager (x",
+	} {
+		data := pdfFile(strings.Repeat(unit, (1<<20)/len(unit)))
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := scrubPDF(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
