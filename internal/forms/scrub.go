@@ -35,10 +35,10 @@ var (
 const maxODFInflated = 128 << 20
 
 // scrubODF rewrites an OpenDocument file without the personal metadata of its XML parts,
-// without the metadata of the JPEG pictures in it (re-encoded, as uploaded images are), and
-// without what the zip format itself may carry (comments, owner IDs in extra fields).
+// without the metadata of its JPEG and PNG pictures, and without what the zip format itself
+// may carry (comments, owner IDs in extra fields).
 // A password-protected file cannot be read, hence not scrubbed: errProtected.
-func scrubODF(data []byte, pixels int) ([]byte, error) {
+func scrubODF(data []byte) ([]byte, error) {
 	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, err
@@ -63,9 +63,12 @@ func scrubODF(data []byte, pixels int) ([]byte, error) {
 			if e.Name == "settings.xml" {
 				b = odfPrinter.ReplaceAll(b, []byte("$1$2"))
 			}
-		case strings.HasPrefix(e.Name, "Pictures/") && sniff(b) == "image/jpeg":
-			if clean, _, _, err := reencode(b, "image/jpeg", pixels); err == nil {
-				b = clean
+		case strings.HasPrefix(e.Name, "Pictures/"):
+			switch sniff(b) {
+			case "image/jpeg":
+				b = stripJPEG(b)
+			case "image/png":
+				b = stripPNG(b)
 			}
 		}
 		// A fresh header: the name, the method and a fixed time, nothing else of the
@@ -305,4 +308,62 @@ func blankXMP(b []byte, prop string) {
 		}
 		off = j
 	}
+}
+
+// stripJPEG drops a JPEG's EXIF and XMP (APP1: camera, GPS position, author), IPTC (APP13)
+// and comments, segment by segment, leaving the pixels as they were: no decoding, hence no
+// decompression bomb to fear in a picture that a document carries. A JPEG it cannot walk
+// comes back as it was.
+func stripJPEG(b []byte) []byte {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+		return b
+	}
+	out := append(make([]byte, 0, len(b)), 0xFF, 0xD8)
+	for i := 2; ; {
+		if i+4 > len(b) || b[i] != 0xFF {
+			return b
+		}
+		marker := b[i+1]
+		if marker == 0xFF { // fill byte
+			i++
+			continue
+		}
+		n := int(b[i+2])<<8 | int(b[i+3])
+		if n < 2 || i+2+n > len(b) {
+			return b
+		}
+		if marker == 0xDA { // start of scan: the entropy-coded data and the rest, as they are
+			return append(out, b[i:]...)
+		}
+		if marker != 0xE1 && marker != 0xED && marker != 0xFE {
+			out = append(out, b[i:i+2+n]...)
+		}
+		i += 2 + n
+	}
+}
+
+// stripPNG drops a PNG's text chunks (which hold authors and comments), its EXIF chunk and
+// its time stamp. A PNG it cannot walk comes back as it was.
+func stripPNG(b []byte) []byte {
+	const sig = "\x89PNG\r\n\x1a\n"
+	if !bytes.HasPrefix(b, []byte(sig)) {
+		return b
+	}
+	out := append(make([]byte, 0, len(b)), sig...)
+	for i := len(sig); i < len(b); {
+		if i+12 > len(b) {
+			return b
+		}
+		n := int(b[i])<<24 | int(b[i+1])<<16 | int(b[i+2])<<8 | int(b[i+3])
+		if n < 0 || n > len(b)-i-12 {
+			return b
+		}
+		switch string(b[i+4 : i+8]) {
+		case "tEXt", "zTXt", "iTXt", "eXIf", "tIME":
+		default:
+			out = append(out, b[i:i+12+n]...)
+		}
+		i += 12 + n
+	}
+	return out
 }

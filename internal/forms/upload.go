@@ -84,7 +84,7 @@ func (f *Form) finishUpload(fl *field, u *Upload) *Problem {
 		if u.MediaType == "application/pdf" {
 			data, err = scrubPDF(u.Data)
 		} else {
-			data, err = scrubODF(u.Data, fl.pixels)
+			data, err = scrubODF(u.Data)
 		}
 		switch {
 		case errors.Is(err, errProtected):
