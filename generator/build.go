@@ -239,17 +239,21 @@ type job func(buf *bytes.Buffer) error
 func (b *build) run(ctx context.Context) error {
 	out := b.g.out
 	var jobs, later []job
+	var dirs, laterDirs []string // the pages' folders, in the order they are rendered
 	for _, p := range b.site.Pages {
 		p := p
 		j := func(buf *bytes.Buffer) error { return b.renderPage(buf, p) }
+		dir := strings.Trim(p.URL, "/")
 		if p.Dossier != nil {
 			later = append(later, j) // its cards show its items' summaries
+			laterDirs = append(laterDirs, dir)
 		} else {
 			jobs = append(jobs, j)
+			dirs = append(dirs, dir)
 		}
 	}
 	if p, ok := out.(interface{ Prepare([]string) }); ok {
-		p.Prepare(b.outputDirs())
+		p.Prepare(append(dirs, laterDirs...))
 	}
 	stop := b.startProgress(len(b.site.Pages))
 	err := b.parallel(ctx, jobs)
@@ -273,22 +277,6 @@ func (b *build) run(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// outputDirs lists the folders of the pages, in the order they are rendered.
-func (b *build) outputDirs() []string {
-	dirs := make([]string, 0, len(b.site.Pages))
-	for _, p := range b.site.Pages {
-		if p.Dossier == nil {
-			dirs = append(dirs, strings.Trim(p.URL, "/"))
-		}
-	}
-	for _, p := range b.site.Pages {
-		if p.Dossier != nil {
-			dirs = append(dirs, strings.Trim(p.URL, "/"))
-		}
-	}
-	return dirs
 }
 
 func (b *build) abort(err error) error {

@@ -22,7 +22,10 @@ var errProtected = errors.New("password-protected")
 // name or their machine's: authors (of the document, of tracked changes, of comments),
 // initials, who printed it, and custom properties, whose values could be anything.
 // Their text is emptied; the elements stay, so the XML stays valid for any schema.
-var odfPersonal = regexp.MustCompile(`(<(dc:creator|meta:initial-creator|meta:printed-by|meta:creator-initials|meta:user-defined)\b[^>]*>)[^<]*(</(?:dc:creator|meta:initial-creator|meta:printed-by|meta:creator-initials|meta:user-defined)>)`)
+var odfPersonal = func() *regexp.Regexp {
+	names := strings.Join([]string{"dc:creator", "meta:initial-creator", "meta:printed-by", "meta:creator-initials", "meta:user-defined"}, "|")
+	return regexp.MustCompile(`(<(?:` + names + `)\b[^>]*>)[^<]*(</(?:` + names + `)>)`)
+}()
 
 // odfMachine matches what names the sender's machine: the template's path (often in a
 // home folder), and in settings.xml the printer and its driver's setup.
@@ -58,7 +61,7 @@ func scrubODF(data []byte) ([]byte, error) {
 		case e.Name == "META-INF/manifest.xml" && bytes.Contains(b, []byte("encryption-data")):
 			return nil, errProtected // ODF encryption, declared in the manifest
 		case strings.HasSuffix(e.Name, ".xml"):
-			b = odfPersonal.ReplaceAll(b, []byte("$1$3"))
+			b = odfPersonal.ReplaceAll(b, []byte("$1$2"))
 			b = odfTemplate.ReplaceAll(b, nil)
 			if e.Name == "settings.xml" {
 				b = odfPrinter.ReplaceAll(b, []byte("$1$2"))
@@ -135,18 +138,10 @@ func scrubPDF(data []byte) ([]byte, error) {
 	b := bytes.Clone(data)
 	lookups := 0
 	for _, key := range pdfPersonalKeys {
-		for off := 0; ; {
-			i := bytes.Index(b[off:], key)
-			if i < 0 {
-				break
-			}
-			at := off + i + len(key)
-			off = at
-			if at < len(b) && !pdfDelimiter(b[at]) {
-				continue // a longer name: /Authority
-			}
+		eachName(b, key, func(at int) bool {
 			blankPDFValue(b, at, &lookups)
-		}
+			return true
+		})
 	}
 	for _, prop := range xmpPersonal {
 		blankXMP(b, prop)
@@ -156,16 +151,31 @@ func scrubPDF(data []byte) ([]byte, error) {
 
 // encrypted reports whether a PDF's trailer names an encryption dictionary.
 func encrypted(data []byte) bool {
+	found := false
+	eachName(data, []byte("/Encrypt"), func(int) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
+// eachName calls fn with the offset just past each occurrence of the PDF name in b, not
+// counting longer names that start the same (/Authority for /Author), until fn returns
+// false.
+func eachName(b, name []byte, fn func(at int) bool) {
 	for off := 0; ; {
-		i := bytes.Index(data[off:], []byte("/Encrypt"))
+		i := bytes.Index(b[off:], name)
 		if i < 0 {
-			return false
+			return
 		}
-		at := off + i + len("/Encrypt")
-		if at >= len(data) || pdfDelimiter(data[at]) {
-			return true
-		}
+		at := off + i + len(name)
 		off = at
+		if at < len(b) && !pdfDelimiter(b[at]) {
+			continue
+		}
+		if !fn(at) {
+			return
+		}
 	}
 }
 

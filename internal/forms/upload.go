@@ -76,30 +76,28 @@ func (f *Form) checkUpload(fl *field, fh *multipart.FileHeader) (*Upload, *Probl
 // and anything hidden after its pixels, and fits it to the field's pixels. A document loses
 // the people its metadata names (see scrub.go).
 func (f *Form) finishUpload(fl *field, u *Upload) *Problem {
+	var data []byte
+	var err error
+	want := "file"
 	switch u.MediaType {
 	case "image/jpeg", "image/png", "image/gif":
+		want = "image"
+		var w, h int
+		if data, w, h, err = reencode(u.Data, u.MediaType, fl.pixels); err == nil {
+			u.Width, u.Height = w, h
+		}
+	case "application/pdf":
+		data, err = scrubPDF(u.Data)
 	default:
-		var data []byte
-		var err error
-		if u.MediaType == "application/pdf" {
-			data, err = scrubPDF(u.Data)
-		} else {
-			data, err = scrubODF(u.Data)
-		}
-		switch {
-		case errors.Is(err, errProtected):
-			return &Problem{Code: CodeProtected, Label: fl.label}
-		case err != nil:
-			return &Problem{Code: CodeFormat, Label: fl.label, Want: "file"}
-		}
-		u.Data = data
-		return nil
+		data, err = scrubODF(u.Data)
 	}
-	data, w, h, err := reencode(u.Data, u.MediaType, fl.pixels)
-	if err != nil {
-		return &Problem{Code: CodeFormat, Label: fl.label, Want: "image"}
+	switch {
+	case errors.Is(err, errProtected):
+		return &Problem{Code: CodeProtected, Label: fl.label}
+	case err != nil:
+		return &Problem{Code: CodeFormat, Label: fl.label, Want: want}
 	}
-	u.Data, u.Width, u.Height = data, w, h
+	u.Data = data
 	return nil
 }
 

@@ -55,12 +55,30 @@ func (q *Queue) run() {
 	timer.Stop()
 	defer timer.Stop()
 
-	var carry *op // taken from the channel but over the previous batch's limits
-	batch := make([]*op, 0, maxBatchOps)
+	var (
+		carry *op // taken from the channel but over the previous batch's limits
+		batch = make([]*op, 0, maxBatchOps)
+		size  int  // the batch's payload bytes
+		open  bool // q.ops is not closed
+	)
+	// add takes a request received from q.ops (ok false: the channel is closed) into the
+	// batch, and reports whether the batch may take more.
+	add := func(o *op, ok bool) bool {
+		switch {
+		case !ok:
+			open = false
+			return false
+		case size+o.size > maxBatchBytes:
+			carry = o
+			return false
+		}
+		batch, size = append(batch, o), size+o.size
+		return true
+	}
 	for {
 		batch = batch[:0]
-		size := 0
-		open := true
+		size = 0
+		open = true
 		if carry != nil {
 			batch, size, carry = append(batch, carry), carry.size, nil
 		} else {
@@ -77,15 +95,9 @@ func (q *Queue) run() {
 		for len(batch) < maxBatchOps {
 			select {
 			case o, ok := <-q.ops:
-				if !ok {
-					open = false
+				if !add(o, ok) {
 					break drain
 				}
-				if size+o.size > maxBatchBytes {
-					carry = o
-					break drain
-				}
-				batch, size = append(batch, o), size+o.size
 			default:
 				break drain
 			}
@@ -99,15 +111,9 @@ func (q *Queue) run() {
 			for len(batch) < maxBatchOps {
 				select {
 				case o, ok := <-q.ops:
-					if !ok {
-						open = false
+					if !add(o, ok) {
 						break gather
 					}
-					if size+o.size > maxBatchBytes {
-						carry = o
-						break gather
-					}
-					batch, size = append(batch, o), size+o.size
 				case <-deadline.C:
 					break gather
 				}

@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -511,7 +512,7 @@ func TestMigrateLayout1(t *testing.T) {
 			seq      uint64
 			accepted int64
 		}{{"recent", recent, 1, now}, {"old", old, 2, ago}, {"gone", "01GONE", 3, ago}} {
-			keys.Put([]byte(k.key), keyRecord{seq: k.seq, accepted: k.accepted, id: k.id}.encode())
+			keys.Put([]byte(k.key), encodeKeyRecordV1(keyRecord{seq: k.seq, accepted: k.accepted, id: k.id}))
 			exp.Put(timeKey(k.accepted, k.seq), []byte(k.key))
 		}
 		return root.Put(keyVersion, u64(1))
@@ -546,4 +547,12 @@ func TestMigrateLayout1(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
+}
+
+// encodeKeyRecordV1 writes a key as layout 1 did.
+func encodeKeyRecordV1(k keyRecord) []byte {
+	b := make([]byte, 16, 16+len(k.id))
+	binary.BigEndian.PutUint64(b, k.seq)
+	binary.BigEndian.PutUint64(b[8:], uint64(k.accepted))
+	return append(b, k.id...)
 }

@@ -180,18 +180,12 @@ func loadKeys(t *txn) (keyIndex, error) {
 	return keys, err
 }
 
-// keyRecord is what layout 1's keys bucket held for an idempotency key.
+// keyRecord is what layout 1's keys bucket held for an idempotency key; it is only read,
+// to move those keys to layout 2.
 type keyRecord struct {
 	seq      uint64 // the item's seq: tells this acceptance from a later one of the same key
 	accepted int64
 	id       string
-}
-
-func (k keyRecord) encode() []byte {
-	b := make([]byte, 16, 16+len(k.id))
-	binary.BigEndian.PutUint64(b, k.seq)
-	binary.BigEndian.PutUint64(b[8:], uint64(k.accepted))
-	return append(b, k.id...)
 }
 
 func decodeKeyRecord(b []byte) (keyRecord, error) {

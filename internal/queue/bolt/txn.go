@@ -20,7 +20,7 @@ var (
 	bucketWaiting = []byte("waiting") // visibleAt|seq → id: delayed and leased items
 	bucketFailed  = []byte("failed")  // id → nothing
 	bucketKeyLog  = []byte("keylog")  // accepted|seq → key and ID: the keys accepted, in time order
-	bucketKeyHeld = []byte("keyheld") // id → keyRecord: keys past their window, whose item is still queued
+	bucketKeyHeld = []byte("keyheld") // id → seq, accepted, key: keys past their window, whose item is still queued
 
 	keyVersion = []byte("version")
 	keyCounts  = []byte("counts")
