@@ -231,7 +231,7 @@ func openStore(siteDir, dataDir string, log *slog.Logger) (*state, error) {
 	if st.secret, err = secretFile(filepath.Join(dataDir, "secret"), 32); err != nil {
 		return nil, err
 	}
-	db, err := bbolt.Open(filepath.Join(dataDir, "parvis.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+	db, err := bbolt.Open(filepath.Join(dataDir, "parvis.db"), 0o600, qbolt.DBOptions(time.Second))
 	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
 			return nil, errLocked

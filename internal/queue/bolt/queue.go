@@ -122,12 +122,11 @@ func New(db *bbolt.DB, opts ...Option) (*Queue, error) {
 // lockTimeout is how long Open waits for another process to release the file.
 var lockTimeout = 5 * time.Second
 
-// Open opens (or creates) the bbolt file at path and makes a queue in it. Close closes the
-// file too.
-func Open(path string, opts ...Option) (*Queue, error) {
-	_, statErr := os.Stat(path)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout: lockTimeout, // another process holds the file: fail rather than hang
+// DBOptions are the bbolt options for a file that holds a queue, beside whatever else the
+// program keeps in it; timeout bounds the wait for another process to release the file.
+func DBOptions(timeout time.Duration) *bbolt.Options {
+	return &bbolt.Options{
+		Timeout: timeout, // another process holds the file: fail rather than hang
 		// As etcd does: not writing the freelist makes each commit smaller, at the cost of
 		// rebuilding the list when the file is opened. A queue's file stays small.
 		NoFreelistSync: true,
@@ -135,7 +134,14 @@ func Open(path string, opts ...Option) (*Queue, error) {
 		// Map ahead, so the file's first growths need no remapping, which waits for every
 		// read transaction. It costs address space, not memory.
 		InitialMmapSize: 64 << 20,
-	})
+	}
+}
+
+// Open opens (or creates) the bbolt file at path and makes a queue in it. Close closes the
+// file too.
+func Open(path string, opts ...Option) (*Queue, error) {
+	_, statErr := os.Stat(path)
+	db, err := bbolt.Open(path, 0o600, DBOptions(lockTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
