@@ -141,7 +141,7 @@ func (q *Queue) commit(batch []*op) (next int64) {
 		}
 	}
 	start := time.Now()
-	var changed map[string]keyEntry
+	var changed map[keyHash]keyEntry
 	err := q.db.Update(func(tx *bbolt.Tx) error {
 		t, err := openTxn(tx, &q.cfg, time.Now())
 		if err != nil {
@@ -165,11 +165,11 @@ func (q *Queue) commit(batch []*op) (next int64) {
 	})
 	if err == nil {
 		// Only what was committed enters the index.
-		for key, e := range changed {
-			if e.id == "" {
-				delete(q.keys, key)
+		for h, e := range changed {
+			if e.seq == 0 {
+				delete(q.keys, h)
 			} else {
-				q.keys[key] = e
+				q.keys[h] = e
 			}
 		}
 	}

@@ -538,8 +538,8 @@ func TestMigrateLayout1(t *testing.T) {
 		if root.Bucket(bucketKeysV1) != nil || root.Bucket(bucketKeyExpV1) != nil {
 			t.Error("layout 1's buckets are still there")
 		}
-		if v := root.Get(keyVersion); !bytes.Equal(v, u64(2)) {
-			t.Errorf("layout %x, want 2", v)
+		if v := root.Get(keyVersion); !bytes.Equal(v, u64(layoutVersion)) {
+			t.Errorf("layout %x, want %d", v, layoutVersion)
 		}
 		return nil
 	})
@@ -547,6 +547,99 @@ func TestMigrateLayout1(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
+}
+
+// TestMigrateLayout2 opens a file in the second layout, whose held keys were kept by ID.
+func TestMigrateLayout2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	c := context.Background()
+	q, err := Open(path, WithKeyWindow(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent, _ := q.Put(c, queue.Item{Key: "recent", Payload: []byte("r")})
+	held, _ := q.Put(c, queue.Item{Key: "held", Payload: []byte("h")})
+	q.Close()
+
+	// Rewrite the file as layout 2 had it: "held" accepted two hours ago, its item still
+	// queued, so its key out of the log and among the held keys, by ID.
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ago := time.Now().UnixNano() - int64(2*time.Hour)
+	err = db.Update(func(tx *bbolt.Tx) error {
+		root := tx.Bucket([]byte("queue"))
+		log := root.Bucket(bucketKeyLog)
+		c := log.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if key, _, _ := decodeKeyLogValue(v); key == "held" {
+				v := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(k[8:])), uint64(ago))
+				if err := root.Bucket(bucketKeyHeld).Put([]byte(held), append(v, "held"...)); err != nil {
+					return err
+				}
+				if err := log.Delete(k); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		// Its item was accepted then too.
+		meta := root.Bucket(bucketMeta)
+		r, err := decodeRecord(meta.Get([]byte(held)))
+		if err != nil {
+			return err
+		}
+		r.enqueued = ago
+		if err := meta.Put([]byte(held), r.encode()); err != nil {
+			return err
+		}
+		return root.Put(keyVersion, u64(2))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	q, err = Open(path, WithKeyWindow(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	for key, want := range map[string]string{"recent": recent, "held": held} {
+		if id, err := q.Put(c, queue.Item{Key: key}); !errors.Is(err, queue.ErrDuplicate) || id != want {
+			t.Errorf("migrated key %s: Put = %q, %v; want %q, ErrDuplicate", key, id, err, want)
+		}
+	}
+	// Past its window, the held key goes with its item.
+	items, err := q.Lease(c, 2, time.Minute)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("Lease = %d items, %v", len(items), err)
+	}
+	for _, it := range items {
+		if err := q.Ack(c, it.Receipt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if id, err := q.Put(c, queue.Item{Key: "held"}); err != nil || id == held {
+		t.Errorf("after Ack past the window: Put(held) = %q, %v; want a new item", id, err)
+	}
+	if id, err := q.Put(c, queue.Item{Key: "recent"}); !errors.Is(err, queue.ErrDuplicate) || id != recent {
+		t.Errorf("within the window, item acked: Put(recent) = %q, %v; want %q, ErrDuplicate", id, err, recent)
+	}
+	err = q.DB().View(func(tx *bbolt.Tx) error {
+		root := tx.Bucket([]byte("queue"))
+		if v := root.Get(keyVersion); !bytes.Equal(v, u64(layoutVersion)) {
+			t.Errorf("layout %x, want %d", v, layoutVersion)
+		}
+		if n := root.Bucket(bucketKeyHeld).Stats().KeyN; n != 0 {
+			t.Errorf("%d keys still held", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // encodeKeyRecordV1 writes a key as layout 1 did.

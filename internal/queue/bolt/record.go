@@ -1,11 +1,14 @@
 package bolt
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/parvis/parvis/internal/queue"
 )
@@ -111,18 +114,35 @@ func (d *decoder) string() string {
 	return s
 }
 
-// keyIndex finds the item an idempotency key was accepted for. It lives in memory, read
-// from the key log when the queue opens, and is changed by the committer alone, after
-// each transaction has committed. An entry costs some 100 bytes beyond its key and ID.
-type keyIndex map[string]keyEntry
+// keyIndex finds when an idempotency key was last accepted. It lives in memory, read from
+// the key log and the held keys when the queue opens, and is changed by the committer alone,
+// after each transaction has committed. It holds no pointer, so however many keys a busy
+// day leaves in it, the garbage collector has nothing to scan there: an entry is a hash of
+// the key and where the key's record is on disk (32 bytes, some 50 with the map's own).
+// The record, found in the log or among the held keys under timeKey(accepted, seq), gives
+// the key itself, checked on every hit, and the item's ID.
+type keyIndex map[keyHash]keyEntry
 
+// keyHash is the start of a key's SHA-256: two keys share one by chance with a probability
+// near 2⁻¹²⁸ per pair, and a shared one would only make a later key take over the entry.
+type keyHash [16]byte
+
+func hashKey(key string) keyHash {
+	s := sha256.Sum256([]byte(key))
+	return keyHash(s[:16])
+}
+
+// keyEntry is where a key's record is. A zero entry among a transaction's changes deletes
+// the key: seqs start at 1.
 type keyEntry struct {
 	seq      uint64 // the item's seq: tells this acceptance from a later one of the same key
 	accepted int64
-	id       string
 }
 
-// keyLogValue is what the key log holds under accepted|seq: the key, then the item's ID.
+func (e keyEntry) logKey() []byte { return timeKey(e.accepted, e.seq) }
+
+// keyLogValue is what the key log and the held keys hold under accepted|seq: the key, then
+// the item's ID.
 func keyLogValue(key, id string) []byte {
 	b := make([]byte, 0, binary.MaxVarintLen64+len(key)+len(id))
 	b = binary.AppendUvarint(b, uint64(len(key)))
@@ -137,47 +157,27 @@ func decodeKeyLogValue(b []byte) (key, id string, err error) {
 	return string(b[w : w+int(n)]), string(b[w+int(n):]), nil
 }
 
-// heldValue is what the held keys hold under the item's ID: seq, accepted, then the key.
-func heldValue(seq uint64, accepted int64, key string) []byte {
-	b := make([]byte, 16, 16+len(key))
-	binary.BigEndian.PutUint64(b, seq)
-	binary.BigEndian.PutUint64(b[8:], uint64(accepted))
-	return append(b, key...)
-}
-
-func decodeHeldValue(b []byte) (seq uint64, accepted int64, key string, err error) {
-	if len(b) < 16 {
-		return 0, 0, "", errCorrupt
-	}
-	return binary.BigEndian.Uint64(b), int64(binary.BigEndian.Uint64(b[8:])), string(b[16:]), nil
-}
-
-// loadKeys reads the key index: the log in time order (a later acceptance of a key wins),
-// then the held keys.
+// loadKeys reads the key index: the log, then the held keys; of two acceptances of one key,
+// the later one wins.
 func loadKeys(t *txn) (keyIndex, error) {
 	keys := keyIndex{}
-	err := t.keylog.ForEach(func(k, v []byte) error {
-		key, id, err := decodeKeyLogValue(v)
-		if err != nil || len(k) != 16 {
-			return errCorrupt
-		}
-		keys[key] = keyEntry{seq: binary.BigEndian.Uint64(k[8:]), accepted: timeOfKey(k), id: id}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = t.keyheld.ForEach(func(k, v []byte) error {
-		seq, accepted, key, err := decodeHeldValue(v)
+	for _, b := range []*bbolt.Bucket{t.keylog, t.keyheld} {
+		err := b.ForEach(func(k, v []byte) error {
+			key, _, err := decodeKeyLogValue(v)
+			if err != nil || len(k) != 16 {
+				return errCorrupt
+			}
+			h, e := hashKey(key), keyEntry{seq: binary.BigEndian.Uint64(k[8:]), accepted: timeOfKey(k)}
+			if old, ok := keys[h]; !ok || old.seq < e.seq {
+				keys[h] = e
+			}
+			return nil
+		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if e, ok := keys[key]; !ok || e.seq < seq {
-			keys[key] = keyEntry{seq: seq, accepted: accepted, id: string(k)}
-		}
-		return nil
-	})
-	return keys, err
+	}
+	return keys, nil
 }
 
 // keyRecord is what layout 1's keys bucket held for an idempotency key; it is only read,

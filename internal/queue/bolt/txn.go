@@ -20,7 +20,7 @@ var (
 	bucketWaiting = []byte("waiting") // visibleAt|seq → id: delayed and leased items
 	bucketFailed  = []byte("failed")  // id → nothing
 	bucketKeyLog  = []byte("keylog")  // accepted|seq → key and ID: the keys accepted, in time order
-	bucketKeyHeld = []byte("keyheld") // id → seq, accepted, key: keys past their window, whose item is still queued
+	bucketKeyHeld = []byte("keyheld") // accepted|seq → key and ID: keys past their window, whose item is still queued
 
 	keyVersion = []byte("version")
 	keyCounts  = []byte("counts")
@@ -30,11 +30,14 @@ var (
 	// Layout 1 kept a bucket of keys, key → keyRecord, beside a time-ordered log of keys.
 	// Keys are hashes, so each Put wrote a page of that bucket at random: layout 2 keeps
 	// the lookup in memory and only the time-ordered log on disk, where Puts append.
+	// Layout 2 kept the held keys by ID (id → seq, accepted, key); layout 3 keeps them as
+	// the log does, so that the index in memory finds a key's record in either bucket by
+	// where it was in the log, and needs to keep no ID.
 	bucketKeysV1   = []byte("keys")
 	bucketKeyExpV1 = []byte("keyexp")
 )
 
-const layoutVersion = 2
+const layoutVersion = 3
 
 // appendFill is how full bbolt fills the pages it splits in the buckets whose keys grow with
 // time (IDs are ULIDs, seqs count up, the key log starts with the time): as etcd does for its
@@ -55,8 +58,8 @@ type txn struct {
 
 	root, meta, data, ready, waiting, failed, keylog, keyheld *bbolt.Bucket
 
-	keys    keyIndex            // the committed keys, in memory; nil in read transactions
-	newKeys map[string]keyEntry // this transaction's changes to keys: an entry, or a zero one for a deletion
+	keys    keyIndex             // the committed keys, in memory; nil in read transactions
+	newKeys map[keyHash]keyEntry // this transaction's changes to keys: an entry, or a zero one for a deletion
 
 	counts [stateFailed + 1]int64 // by state; index 0 unused
 	dirty  bool
@@ -64,7 +67,7 @@ type txn struct {
 }
 
 // initLayout creates the buckets, or checks that existing ones have a layout this code
-// knows, bringing layout 1 to layout 2.
+// knows, bringing older layouts to the current one.
 func initLayout(tx *bbolt.Tx, cfg *config, now time.Time) error {
 	name := cfg.bucket
 	root, err := tx.CreateBucketIfNotExists(name)
@@ -77,7 +80,7 @@ func initLayout(tx *bbolt.Tx, cfg *config, now time.Time) error {
 		if root.Stats().KeyN > 0 {
 			return fmt.Errorf("bolt: bucket %q holds something else than a queue", name)
 		}
-	case bytes.Equal(v, u64(1)):
+	case bytes.Equal(v, u64(1)), bytes.Equal(v, u64(2)):
 	case !bytes.Equal(v, u64(layoutVersion)):
 		return fmt.Errorf("bolt: queue bucket %q has layout %x, this program knows %d", name, v, layoutVersion)
 	}
@@ -86,9 +89,14 @@ func initLayout(tx *bbolt.Tx, cfg *config, now time.Time) error {
 			return err
 		}
 	}
-	if bytes.Equal(v, u64(1)) {
+	switch {
+	case bytes.Equal(v, u64(1)):
 		if err := migrateKeys(root, cfg, now); err != nil {
-			return fmt.Errorf("bolt: moving queue %q to layout 2: %w", name, err)
+			return fmt.Errorf("bolt: moving queue %q to layout %d: %w", name, layoutVersion, err)
+		}
+	case bytes.Equal(v, u64(2)):
+		if err := migrateHeld(root.Bucket(bucketKeyHeld)); err != nil {
+			return fmt.Errorf("bolt: moving queue %q to layout %d: %w", name, layoutVersion, err)
 		}
 	}
 	return root.Put(keyVersion, u64(layoutVersion))
@@ -109,7 +117,7 @@ func migrateKeys(root *bbolt.Bucket, cfg *config, now time.Time) error {
 			case now.UnixNano() < kr.accepted+int64(cfg.keyWindow):
 				return log.Put(timeKey(kr.accepted, kr.seq), keyLogValue(string(k), kr.id))
 			case meta.Get([]byte(kr.id)) != nil:
-				return held.Put([]byte(kr.id), heldValue(kr.seq, kr.accepted, string(k)))
+				return held.Put(timeKey(kr.accepted, kr.seq), keyLogValue(string(k), kr.id))
 			}
 			return nil
 		})
@@ -122,6 +130,35 @@ func migrateKeys(root *bbolt.Bucket, cfg *config, now time.Time) error {
 	}
 	if root.Bucket(bucketKeyExpV1) != nil {
 		return root.DeleteBucket(bucketKeyExpV1)
+	}
+	return nil
+}
+
+// migrateHeld rekeys layout 2's held keys, id → seq, accepted, key, as the log keeps them.
+func migrateHeld(held *bbolt.Bucket) error {
+	type entry struct{ k, v []byte }
+	var moved []entry
+	err := held.ForEach(func(id, v []byte) error {
+		if len(v) < 16 {
+			return fmt.Errorf("%w: held key of item %q", errCorrupt, id)
+		}
+		seq, accepted := binary.BigEndian.Uint64(v), int64(binary.BigEndian.Uint64(v[8:]))
+		moved = append(moved, entry{timeKey(accepted, seq), keyLogValue(string(v[16:]), string(id))})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c := held.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.First() {
+		if err := held.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, e := range moved {
+		if err := held.Put(e.k, e.v); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -234,8 +271,10 @@ func (t *txn) move(id string, old, r *record) {
 func (t *txn) Put(it *queue.Item) (id string, dup bool) {
 	if it.Key != "" {
 		// A key is remembered for the window, and as long as its item is queued.
-		if k, ok := t.key(it.Key); ok && (t.now < k.accepted+int64(t.cfg.keyWindow) || t.meta.Get([]byte(k.id)) != nil) {
-			return k.id, true
+		if e, ok := t.key(it.Key); ok {
+			if id, ok := t.keyItem(e, it.Key); ok && (t.now < e.accepted+int64(t.cfg.keyWindow) || t.meta.Get([]byte(id)) != nil) {
+				return id, true
+			}
 		}
 	}
 	if t.meta.Get([]byte(it.ID)) != nil {
@@ -251,7 +290,7 @@ func (t *txn) Put(it *queue.Item) (id string, dup bool) {
 	t.move(it.ID, nil, &r)
 	if it.Key != "" {
 		t.put(t.keylog, timeKey(t.now, seq), keyLogValue(it.Key, it.ID))
-		t.setKey(it.Key, keyEntry{seq: seq, accepted: t.now, id: it.ID})
+		t.setKey(it.Key, keyEntry{seq: seq, accepted: t.now})
 	}
 	return it.ID, false
 }
@@ -331,7 +370,7 @@ func (t *txn) Ack(rcpt string) error {
 	t.del(t.data, []byte(id))
 	// Past the window, the key was kept only because the item was queued: forget it now.
 	if r.key != "" && t.now >= r.enqueued+int64(t.cfg.keyWindow) {
-		t.forgetKey(r.key, r.seq, id)
+		t.forgetKey(r.key, r.seq)
 	}
 	return nil
 }
@@ -453,7 +492,7 @@ func (t *txn) maintain() (more bool) {
 		}
 		if t.meta.Get([]byte(id)) != nil {
 			// Still queued: the key lives on until Ack, out of the log's way.
-			t.put(t.keyheld, []byte(id), heldValue(seq, timeOfKey(k), key))
+			t.put(t.keyheld, k, keyLogValue(key, id))
 			continue
 		}
 		t.setKey(key, keyEntry{})
@@ -463,32 +502,52 @@ func (t *txn) maintain() (more bool) {
 
 // forgetKey forgets an idempotency key if it still belongs to the item with seq: the item
 // left the queue after the key's window.
-func (t *txn) forgetKey(key string, seq uint64, id string) {
+func (t *txn) forgetKey(key string, seq uint64) {
 	e, ok := t.key(key)
 	if !ok || e.seq != seq {
 		return
 	}
-	t.del(t.keyheld, []byte(id))
-	t.del(t.keylog, timeKey(e.accepted, e.seq))
+	t.del(t.keyheld, e.logKey())
+	t.del(t.keylog, e.logKey())
 	t.setKey(key, keyEntry{})
 }
 
 // key looks a key up: this transaction's changes first, then the committed index.
 func (t *txn) key(key string) (keyEntry, bool) {
-	if e, ok := t.newKeys[key]; ok {
-		return e, e.id != ""
+	h := hashKey(key)
+	if e, ok := t.newKeys[h]; ok {
+		return e, e.seq != 0
 	}
-	e, ok := t.keys[key]
+	e, ok := t.keys[h]
 	return e, ok
+}
+
+// keyItem reads the record of a key the index has: the ID of its item. It is false when
+// the record names another key, whose hash is the same.
+func (t *txn) keyItem(e keyEntry, key string) (string, bool) {
+	v := t.keylog.Get(e.logKey())
+	if v == nil {
+		v = t.keyheld.Get(e.logKey())
+	}
+	if v == nil {
+		t.fail(fmt.Errorf("%w: the key index names a record that is not there", errCorrupt))
+		return "", false
+	}
+	k, id, err := decodeKeyLogValue(v)
+	if err != nil {
+		t.fail(err)
+		return "", false
+	}
+	return id, k == key
 }
 
 // setKey records a change to the index, applied once the transaction has committed; a zero
 // entry deletes the key.
 func (t *txn) setKey(key string, e keyEntry) {
 	if t.newKeys == nil {
-		t.newKeys = make(map[string]keyEntry)
+		t.newKeys = make(map[keyHash]keyEntry)
 	}
-	t.newKeys[key] = e
+	t.newKeys[hashKey(key)] = e
 }
 
 // nextDue is when maintain next has work: the first waiting item, or the first key to
