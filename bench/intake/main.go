@@ -55,6 +55,7 @@ type config struct {
 	visitors   int // page loads, hence form tokens
 	workers    int // parvis serve --workers
 	keep       bool
+	timeline   string // where to write each run's latency over time, if anywhere
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -70,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	work := fl.String("work", "", "work folder for the binary, the site and the data folders (default: .bench/intake at the repository's root)")
 	fl.BoolVar(&c.keep, "keep", false, "keep each run's data folder")
 	fl.IntVar(&c.workers, "workers", 1, "parvis serve --workers: 1 as in production; 0 measures intake alone, submissions staying queued")
+	fl.StringVar(&c.timeline, "timeline", "", "write each run's latency per 100 ms of the window to this file (tab-separated, run number appended)")
 	fl.StringVar(&c.parvis, "parvis", "", "a parvis binary to measure instead of building this checkout's (to compare two builds)")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -184,6 +186,11 @@ func (c *config) once(ctx context.Context, r int, log io.Writer) (*result, error
 		return nil, err
 	}
 	x.count(l, nWarm)
+	if c.timeline != "" {
+		if err := writeTimeline(fmt.Sprintf("%s.%d", c.timeline, r+1), l, nWarm, 100*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
 
 	// What the server says it accepted, then what it kept on disk once stopped.
 	m, err := srv.metrics()

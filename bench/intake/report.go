@@ -387,3 +387,41 @@ func thousands(v float64) string {
 	}
 	return b.String()
 }
+
+// writeTimeline writes, for each step of due time in the window, how many posts were due, the
+// p50, p99 and max of their latencies and the max of their lags, in milliseconds: a tail that
+// comes in bursts (a collection, a stall) shows as a few bad rows, a saturated server as many.
+func writeTimeline(path string, l *load, nWarm int, step time.Duration) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# window from %s\n", l.start.Add(l.due(nWarm)).UTC().Format(time.RFC3339Nano))
+	b.WriteString("t_ms\tposts\tp50_ms\tp99_ms\tmax_ms\tlag_max_ms\n")
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	from := l.due(nWarm)
+	var lat []time.Duration
+	var lagMax time.Duration
+	flush := func(t time.Duration) {
+		if len(lat) == 0 {
+			return
+		}
+		slices.Sort(lat)
+		fmt.Fprintf(&b, "%.0f\t%d\t%.2f\t%.2f\t%.2f\t%.2f\n", ms(t), len(lat),
+			ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)), ms(percentile(lat, 1)), ms(lagMax))
+		lat, lagMax = lat[:0], 0
+	}
+	cur := time.Duration(0)
+	for i := nWarm; i < len(l.shots); i++ {
+		t := (l.due(i) - from) / step * step
+		if t != cur {
+			flush(cur)
+			cur = t
+		}
+		s := l.shots[i]
+		if s.status == 0 {
+			continue
+		}
+		lat = append(lat, s.latency)
+		lagMax = max(lagMax, s.lag)
+	}
+	flush(cur)
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}

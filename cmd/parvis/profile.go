@@ -16,14 +16,15 @@ import (
 //
 //	PARVIS_CPUPROFILE=FILE  a CPU profile, for go tool pprof
 //	PARVIS_TRACE=FILE       an execution trace, for go tool trace
+//	PARVIS_HEAPPROFILE=FILE the heap as it is at the window's end, for go tool pprof
 //	PARVIS_PROFILE_AFTER    when to start, after the process has (default 5s)
 //	PARVIS_PROFILE_FOR      for how long (default 10s)
 //
 // The files are complete when "profiling done" is logged: the window must end before the
 // process does.
 func init() {
-	cpu, tr := os.Getenv("PARVIS_CPUPROFILE"), os.Getenv("PARVIS_TRACE")
-	if cpu == "" && tr == "" {
+	cpu, tr, heap := os.Getenv("PARVIS_CPUPROFILE"), os.Getenv("PARVIS_TRACE"), os.Getenv("PARVIS_HEAPPROFILE")
+	if cpu == "" && tr == "" && heap == "" {
 		return
 	}
 	after, span := envDuration("PARVIS_PROFILE_AFTER", 5*time.Second), envDuration("PARVIS_PROFILE_FOR", 10*time.Second)
@@ -43,6 +44,15 @@ func init() {
 				fatal(err)
 			}
 			stops = append(stops, func() { trace.Stop(); closeFile(f) })
+		}
+		if heap != "" {
+			stops = append(stops, func() {
+				f := create(heap)
+				if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+					fatal(err)
+				}
+				closeFile(f)
+			})
 		}
 		time.Sleep(span)
 		for _, stop := range stops {
