@@ -140,6 +140,22 @@ func TestIntakeAccepts(t *testing.T) {
 	if st.Ready != 1 {
 		t.Errorf("queue: %+v, want one ready item", st)
 	}
+	res, err := http.Get(f.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`parvis_submissions_accepted_total{form="comment"} 1`,
+		`parvis_submissions_duplicate_total{form="comment"} 1`,
+		"parvis_queue_commit_requests_count ", // the queue reports its transactions
+		"parvis_queue_commit_seconds_bucket",
+	} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 
 	// Without Accept: JSON, a 303 to the redirect when it is the site's, else to the receipt.
 	for redirect, want := range map[string]string{

@@ -23,6 +23,9 @@ type metrics struct {
 	workErrors *prometheus.CounterVec
 	rebuilds   *prometheus.CounterVec
 	rebuildDur prometheus.Histogram
+	commitDur  prometheus.Histogram
+	commitOps  prometheus.Histogram
+	commitErrs prometheus.Counter
 }
 
 func newMetrics(s *Service) *metrics {
@@ -38,8 +41,11 @@ func newMetrics(s *Service) *metrics {
 	m.workErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parvis_worker_errors_total", Help: "Failures turning submissions into changes, by kind."}, []string{"kind"})
 	m.rebuilds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parvis_rebuilds_total", Help: "Site rebuilds after approvals, by result."}, []string{"result"})
 	m.rebuildDur = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parvis_rebuild_seconds", Help: "Time a rebuild took.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 10)})
+	m.commitDur = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parvis_queue_commit_seconds", Help: "Time the queue's transactions took, sync included.", Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1}})
+	m.commitOps = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parvis_queue_commit_requests", Help: "Requests (submissions, leases, acknowledgements) one transaction of the queue served.", Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
+	m.commitErrs = prometheus.NewCounter(prometheus.CounterOpts{Name: "parvis_queue_commit_errors_total", Help: "Transactions of the queue that failed."})
 	queueDesc := prometheus.NewDesc("parvis_queue_items", "Items in the submission queue, by state.", []string{"state"}, nil)
-	reg.MustRegister(recv, m.rejections, m.accepts, m.dups, m.latency, m.moderation, m.workErrors, m.rebuilds, m.rebuildDur,
+	reg.MustRegister(recv, m.rejections, m.accepts, m.dups, m.latency, m.moderation, m.workErrors, m.rebuilds, m.rebuildDur, m.commitDur, m.commitOps, m.commitErrs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectorFunc{desc: queueDesc, collect: func(ch chan<- prometheus.Metric) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -61,6 +67,16 @@ func (m *metrics) duplicate(form string)        { m.dups.WithLabelValues(form).I
 func (m *metrics) accepted(form string, d time.Duration) {
 	m.accepts.WithLabelValues(form).Inc()
 	m.latency.Observe(d.Seconds())
+}
+
+// commit observes one transaction of the queue, for a queue that reports them.
+func (m *metrics) commit(ops int, d time.Duration, err error) {
+	if err != nil {
+		m.commitErrs.Inc()
+		return
+	}
+	m.commitDur.Observe(d.Seconds())
+	m.commitOps.Observe(float64(ops))
 }
 
 func (m *metrics) handler() http.Handler {

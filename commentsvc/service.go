@@ -167,6 +167,11 @@ func New(opts ...Option) (*Service, error) {
 	}
 	s.checker = checker
 	s.metrics = newMetrics(s)
+	if q, ok := s.queue.(interface {
+		SetCommitHook(func(ops int, d time.Duration, err error))
+	}); ok {
+		q.SetCommitHook(s.metrics.commit)
+	}
 	s.routes()
 	return s, nil
 }

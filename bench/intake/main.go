@@ -199,6 +199,7 @@ func (c *config) once(ctx context.Context, r int, log io.Writer) (*result, error
 	}
 	x.served = int(m[`parvis_submissions_accepted_total{form="comment"}`])
 	x.duplicates = int(m[`parvis_submissions_duplicate_total{form="comment"}`])
+	x.commits, x.commitReqs, x.commitSecs = m["parvis_queue_commit_requests_count"], m["parvis_queue_commit_requests_sum"], m["parvis_queue_commit_seconds_sum"]
 	for _, state := range []string{"ready", "delayed", "leased", "failed"} {
 		x.queued += int(m[`parvis_queue_items{state="`+state+`"}`])
 	}

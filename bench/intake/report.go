@@ -44,6 +44,8 @@ type result struct {
 	answered, unique       int           // 202 answers in the whole run (warm-up included), distinct IDs
 	served, duplicates     int           // the server's accepted_total and duplicate_total
 	queued                 int           // items in the queue after the run; the rest became changes
+	commits, commitReqs    float64       // the queue's transactions over the whole run, and the requests they served
+	commitSecs             float64       // their time, sync included
 	onDisk, missing, extra int           // IDs kept once the server stopped; answered but not kept; kept but not answered
 }
 
@@ -259,6 +261,10 @@ func (c *config) report(w io.Writer, res []*result) {
 			thousands(float64(x.onDisk-x.queued)), verdict)
 		fmt.Fprintf(w, "         server's peak RSS (VmHWM) %s at the window's end, %s once every answer was in\n",
 			megabytes(x.rss), megabytes(x.rssEnd))
+		if x.commits > 0 {
+			fmt.Fprintf(w, "         queue: %s transactions in all, %.1f requests and %.2f ms each on average (sync included)\n",
+				thousands(x.commits), x.commitReqs/x.commits, 1000*x.commitSecs/x.commits)
+		}
 	}
 
 	fmt.Fprintln(w)

@@ -173,8 +173,8 @@ func (q *Queue) commit(batch []*op) (next int64) {
 			}
 		}
 	}
-	if q.cfg.onCommit != nil {
-		q.cfg.onCommit(len(taken), time.Since(start), err)
+	if h := q.hook.Load(); h != nil {
+		(*h)(len(taken), time.Since(start), err)
 	}
 	for _, o := range taken {
 		if err != nil {

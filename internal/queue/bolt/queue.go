@@ -41,7 +41,11 @@ type Queue struct {
 
 	wakeMu sync.Mutex
 	wake   chan struct{} // closed and renewed after each commit
+
+	hook atomic.Pointer[commitHook]
 }
+
+type commitHook func(ops int, d time.Duration, err error)
 
 var _ queue.Queue = (*Queue)(nil)
 
@@ -49,7 +53,7 @@ type config struct {
 	bucket      []byte
 	maxAttempts int
 	keyWindow   time.Duration
-	onCommit    func(ops int, d time.Duration, err error)
+	onCommit    commitHook
 }
 
 // Option sets up a Queue.
@@ -115,6 +119,9 @@ func New(db *bbolt.DB, opts ...Option) (*Queue, error) {
 		stopped: make(chan struct{}),
 		wake:    make(chan struct{}),
 	}
+	if cfg.onCommit != nil {
+		q.hook.Store(&cfg.onCommit)
+	}
 	go q.run()
 	return q, nil
 }
@@ -171,6 +178,17 @@ func syncDir(dir string) error {
 		return fmt.Errorf("bolt: sync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// SetCommitHook replaces the function WithCommitHook gave (nil: none), for an observer made
+// after the queue.
+func (q *Queue) SetCommitHook(f func(ops int, d time.Duration, err error)) {
+	if f == nil {
+		q.hook.Store(nil)
+		return
+	}
+	h := commitHook(f)
+	q.hook.Store(&h)
 }
 
 // DB returns the database the queue is in.
