@@ -269,9 +269,11 @@ func (t *txn) move(id string, old, r *record) {
 
 // Put stores a new item, or returns the ID of the one it duplicates.
 func (t *txn) Put(it *queue.Item) (id string, dup bool) {
+	var h keyHash
 	if it.Key != "" {
 		// A key is remembered for the window, and as long as its item is queued.
-		if e, ok := t.key(it.Key); ok {
+		h = hashKey(it.Key)
+		if e, ok := t.key(h); ok {
 			if id, ok := t.keyItem(e, it.Key); ok && (t.now < e.accepted+int64(t.cfg.keyWindow) || t.meta.Get([]byte(id)) != nil) {
 				return id, true
 			}
@@ -290,7 +292,7 @@ func (t *txn) Put(it *queue.Item) (id string, dup bool) {
 	t.move(it.ID, nil, &r)
 	if it.Key != "" {
 		t.put(t.keylog, timeKey(t.now, seq), keyLogValue(it.Key, it.ID))
-		t.setKey(it.Key, keyEntry{seq: seq, accepted: t.now})
+		t.setKey(h, keyEntry{seq: seq, accepted: t.now})
 	}
 	return it.ID, false
 }
@@ -487,7 +489,8 @@ func (t *txn) maintain() (more bool) {
 		}
 		t.del(t.keylog, k)
 		seq := binary.BigEndian.Uint64(k[8:])
-		if e, ok := t.key(key); !ok || e.seq != seq {
+		h := hashKey(key)
+		if e, ok := t.key(h); !ok || e.seq != seq {
 			continue // a later Put took the key over
 		}
 		if t.meta.Get([]byte(id)) != nil {
@@ -495,7 +498,7 @@ func (t *txn) maintain() (more bool) {
 			t.put(t.keyheld, k, keyLogValue(key, id))
 			continue
 		}
-		t.setKey(key, keyEntry{})
+		t.setKey(h, keyEntry{})
 	}
 	return more
 }
@@ -503,18 +506,18 @@ func (t *txn) maintain() (more bool) {
 // forgetKey forgets an idempotency key if it still belongs to the item with seq: the item
 // left the queue after the key's window.
 func (t *txn) forgetKey(key string, seq uint64) {
-	e, ok := t.key(key)
+	h := hashKey(key)
+	e, ok := t.key(h)
 	if !ok || e.seq != seq {
 		return
 	}
 	t.del(t.keyheld, e.logKey())
 	t.del(t.keylog, e.logKey())
-	t.setKey(key, keyEntry{})
+	t.setKey(h, keyEntry{})
 }
 
-// key looks a key up: this transaction's changes first, then the committed index.
-func (t *txn) key(key string) (keyEntry, bool) {
-	h := hashKey(key)
+// key looks a key's hash up: this transaction's changes first, then the committed index.
+func (t *txn) key(h keyHash) (keyEntry, bool) {
 	if e, ok := t.newKeys[h]; ok {
 		return e, e.seq != 0
 	}
@@ -543,11 +546,11 @@ func (t *txn) keyItem(e keyEntry, key string) (string, bool) {
 
 // setKey records a change to the index, applied once the transaction has committed; a zero
 // entry deletes the key.
-func (t *txn) setKey(key string, e keyEntry) {
+func (t *txn) setKey(h keyHash, e keyEntry) {
 	if t.newKeys == nil {
 		t.newKeys = make(map[keyHash]keyEntry)
 	}
-	t.newKeys[hashKey(key)] = e
+	t.newKeys[h] = e
 }
 
 // nextDue is when maintain next has work: the first waiting item, or the first key to
