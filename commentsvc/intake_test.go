@@ -40,6 +40,8 @@ func TestIntakeRefusals(t *testing.T) {
 		{"JSON body", "/api/v1/entries/comment", "application/json", `{"name":"x"}`, nil, 415, "media_type", ""},
 		{"no content type", "/api/v1/entries/comment", "", "x=y", nil, 415, "media_type", ""},
 		{"too large", "/api/v1/entries/comment", form, f.comment(map[string]string{"fields[message]": strings.Repeat("x", 200000)}).Encode(), nil, 413, "too_large", ""},
+		{"malformed escape", "/api/v1/entries/comment", form, f.comment(nil).Encode() + "&fields%5Bname%ZZ=x", nil, 400, "malformed", ""},
+		{"semicolon separator", "/api/v1/entries/comment", form, f.comment(nil).Encode() + ";x=y", nil, 400, "malformed", ""},
 		{"unknown field", "/api/v1/entries/comment", form, f.comment(map[string]string{"fields[url]": "x"}).Encode(), nil, 400, "unknown_field", "fields[url]"},
 		{"repeated field", "/api/v1/entries/comment", form, f.comment(nil).Encode() + "&fields%5Bname%5D=Bob", nil, 400, "unknown_field", "fields[name]"},
 		{"missing name", "/api/v1/entries/comment", form, f.comment(map[string]string{"fields[name]": "\x00"}).Encode(), nil, 422, "invalid", "fields[name]"},
