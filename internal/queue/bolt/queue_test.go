@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -648,4 +649,34 @@ func encodeKeyRecordV1(k keyRecord) []byte {
 	binary.BigEndian.PutUint64(b, k.seq)
 	binary.BigEndian.PutUint64(b[8:], uint64(k.accepted))
 	return append(b, k.id...)
+}
+
+// TestKeyIndexHoldsNoPointer keeps the index of idempotency keys out of the garbage
+// collector's way: a map whose keys and values hold no pointer is never scanned.
+func TestKeyIndexHoldsNoPointer(t *testing.T) {
+	var pointerFree func(reflect.Type) bool
+	pointerFree = func(typ reflect.Type) bool {
+		switch typ.Kind() {
+		case reflect.Array:
+			return pointerFree(typ.Elem())
+		case reflect.Struct:
+			for i := range typ.NumField() {
+				if !pointerFree(typ.Field(i).Type) {
+					return false
+				}
+			}
+			return true
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+			reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+			return true
+		}
+		return false
+	}
+	typ := reflect.TypeFor[keyIndex]()
+	for _, part := range []reflect.Type{typ.Key(), typ.Elem()} {
+		if !pointerFree(part) {
+			t.Errorf("the key index's %v holds a pointer", part)
+		}
+	}
 }
