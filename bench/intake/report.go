@@ -394,8 +394,9 @@ func thousands(v float64) string {
 	return b.String()
 }
 
-// writeTimeline writes, for each step of due time in the window, how many posts were due, the
-// p50, p99 and max of their latencies and the max of their lags, in milliseconds: a tail that
+// writeTimeline writes, for each step of due time in the window, how many of the posts due
+// then were answered, the p50, p99 and max of their latencies and the max of their lags, in
+// milliseconds: a tail that
 // comes in bursts (a collection, a stall) shows as a few bad rows, a saturated server as many.
 func writeTimeline(path string, l *load, nWarm int, step time.Duration) error {
 	var b strings.Builder

@@ -1,9 +1,6 @@
 package bolt
 
-import (
-	"bytes"
-	"testing"
-)
+import "testing"
 
 // The queue's records are read back from the file, which a crash, a full disk or an older
 // program may have left in any state: decoding must refuse what it cannot read, never panic,
@@ -41,11 +38,8 @@ func FuzzKeyLogValue(f *testing.F) {
 		if len(key)+len(id) > len(b) {
 			t.Fatalf("decoded %d+%d bytes out of %d", len(key), len(id), len(b))
 		}
-		if v := keyLogValue(key, id); !bytes.Equal(v, b) {
-			k2, id2, err := decodeKeyLogValue(v)
-			if err != nil || k2 != key || id2 != id {
-				t.Fatalf("%q, %q: round trip gave %q, %q, %v", key, id, k2, id2, err)
-			}
+		if k2, id2, err := decodeKeyLogValue(keyLogValue(key, id)); err != nil || k2 != key || id2 != id {
+			t.Fatalf("%q, %q: round trip gave %q, %q, %v", key, id, k2, id2, err)
 		}
 	})
 }

@@ -119,9 +119,7 @@ func New(db *bbolt.DB, opts ...Option) (*Queue, error) {
 		stopped: make(chan struct{}),
 		wake:    make(chan struct{}),
 	}
-	if cfg.onCommit != nil {
-		q.hook.Store(&cfg.onCommit)
-	}
+	q.SetCommitHook(cfg.onCommit)
 	go q.run()
 	return q, nil
 }

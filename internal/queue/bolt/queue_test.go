@@ -481,15 +481,9 @@ func TestKeysAcrossReopen(t *testing.T) {
 
 // TestMigrateLayout1 opens a file in the first layout, whose keys had a bucket of their own.
 func TestMigrateLayout1(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "q.db")
 	c := context.Background()
-	q, err := Open(path, WithKeyWindow(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recent, _ := q.Put(c, queue.Item{Key: "recent", Payload: []byte("r")})
-	old, _ := q.Put(c, queue.Item{Key: "old", Payload: []byte("o")})
-	q.Close()
+	path, ids := queueFile(t, "recent", "old")
+	recent, old := ids[0], ids[1]
 
 	// Rewrite the file as layout 1 had it: "recent" accepted now, "old" two hours ago and
 	// still queued, "gone" two hours ago with its item acked.
@@ -521,7 +515,7 @@ func TestMigrateLayout1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err = New(db, WithKeyWindow(time.Hour))
+	q, err := New(db, WithKeyWindow(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,15 +546,9 @@ func TestMigrateLayout1(t *testing.T) {
 
 // TestMigrateLayout2 opens a file in the second layout, whose held keys were kept by ID.
 func TestMigrateLayout2(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "q.db")
 	c := context.Background()
-	q, err := Open(path, WithKeyWindow(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recent, _ := q.Put(c, queue.Item{Key: "recent", Payload: []byte("r")})
-	held, _ := q.Put(c, queue.Item{Key: "held", Payload: []byte("h")})
-	q.Close()
+	path, ids := queueFile(t, "recent", "held")
+	recent, held := ids[0], ids[1]
 
 	// Rewrite the file as layout 2 had it: "held" accepted two hours ago, its item still
 	// queued, so its key out of the log and among the held keys, by ID.
@@ -602,7 +590,7 @@ func TestMigrateLayout2(t *testing.T) {
 	}
 	db.Close()
 
-	q, err = Open(path, WithKeyWindow(time.Hour))
+	q, err := Open(path, WithKeyWindow(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -641,6 +629,27 @@ func TestMigrateLayout2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// queueFile makes a queue file holding an item for each key, and returns its path and the
+// items' IDs, for a test to rewrite as an older layout had it.
+func queueFile(t *testing.T, keys ...string) (string, []string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "q.db")
+	q, err := Open(path, WithKeyWindow(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	var ids []string
+	for _, k := range keys {
+		id, err := q.Put(context.Background(), queue.Item{Key: k, Payload: []byte(k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return path, ids
 }
 
 // encodeKeyRecordV1 writes a key as layout 1 did.
