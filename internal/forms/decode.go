@@ -37,6 +37,9 @@ type Upload struct {
 	Data      []byte `json:"data"`
 	Width     int    `json:"width,omitempty"` // images, as re-encoded
 	Height    int    `json:"height,omitempty"`
+	// Links are the addresses a document's links lead to (a PDF's URI actions), for the
+	// moderator to see before approving: a reader clicking one leaves the site.
+	Links []string `json:"links,omitempty"`
 }
 
 const maxStructural = 20 // unknown or repeated keys reported, at most
