@@ -32,6 +32,23 @@ var commentPolicy = func() *bluemonday.Policy {
 	return p
 }()
 
+// citizenPolicy is the allow-list of a citizen's page: a comment's, with the
+// headings and tables a page may hold. Only ids of CitizenIDPrefix pass.
+var citizenPolicy = func() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements("p", "br", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li",
+		"h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td")
+	p.AllowAttrs("start").Matching(regexp.MustCompile(`^[0-9]{1,9}$`)).OnElements("ol")
+	p.AllowAttrs("id").Matching(regexp.MustCompile(`^`+CitizenIDPrefix+`[\p{L}\p{M}\p{N}-]{1,200}$`)).OnElements("h2", "h3", "h4", "h5", "h6")
+	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|center|right)$`)).OnElements("th", "td")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowAttrs("rel").Matching(regexp.MustCompile(`^` + linkRel + `$`)).OnElements("a")
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.RequireNoFollowOnLinks(true)
+	p.RequireNoReferrerOnLinks(true)
+	return p
+}()
+
 // Sanitize keeps of html only what a comment may hold: paragraphs, line
 // breaks, emphasis, strong, del, code, pre, blockquote, lists, and links to
 // http, https and mailto URLs. Ids, classes, styles, images, scripts and
@@ -42,24 +59,28 @@ func Sanitize(html []byte) []byte {
 	return commentPolicy.SanitizeBytes(html)
 }
 
-// commentRules reshapes a comment's syntax tree before it is rendered, so
-// that the sanitizer has little left to remove and nothing the citizen
-// wrote disappears silently:
+// citizenRules reshapes the syntax tree of what a citizen wrote before it is
+// rendered, so that the sanitizer has little left to remove and nothing the
+// citizen wrote disappears silently:
 //
 //   - raw HTML becomes text, shown as typed;
-//   - a heading becomes a paragraph in bold (an empty one goes), so that
-//     comments cannot add entries to the page's outline;
+//   - in a comment, a heading becomes a paragraph in bold (an empty one goes),
+//     so that comments cannot add entries to the page's outline; in a page
+//     (headings set), a heading stays, at level 2 at least, since the page has
+//     its title;
 //   - an image becomes a link to it labelled with its alternative text;
 //   - a link to anything but http, https or mailto becomes its text, and the
 //     others get linkRel and lose their title;
 //   - a link inside a link becomes its text.
-type commentRules struct{}
-
-func (commentRules) Extend(m goldmark.Markdown) {
-	m.Parser().AddOptions(parser.WithASTTransformers(util.Prioritized(commentRules{}, 100)))
+type citizenRules struct {
+	headings bool // a page's: headings are kept
 }
 
-func (commentRules) Transform(doc *ast.Document, reader text.Reader, _ parser.Context) {
+func (c citizenRules) Extend(m goldmark.Markdown) {
+	m.Parser().AddOptions(parser.WithASTTransformers(util.Prioritized(c, 100)))
+}
+
+func (c citizenRules) Transform(doc *ast.Document, reader text.Reader, _ parser.Context) {
 	src := reader.Source()
 	var todo []ast.Node
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -80,6 +101,10 @@ func (commentRules) Transform(doc *ast.Document, reader text.Reader, _ parser.Co
 		}
 		switch n := n.(type) {
 		case *ast.Heading:
+			if c.headings {
+				n.Level = max(n.Level, 2)
+				break
+			}
 			if !n.HasChildren() {
 				parent.RemoveChild(parent, n)
 				break

@@ -92,7 +92,7 @@ func TestCommentTooLarge(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v, want ErrTooLarge", err)
 	}
-	if want := "markdown: the comment is too large: 32769 bytes, more than 32768"; err.Error() != want {
+	if want := "markdown: the text is too large: 32769 bytes, more than 32768"; err.Error() != want {
 		t.Errorf("got %q, want %q", err, want)
 	}
 	if b.Len() != 0 {

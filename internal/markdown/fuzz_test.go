@@ -155,3 +155,72 @@ func checkComment(out []byte) error {
 		}
 	}
 }
+
+// FuzzCitizen checks a citizen's page as FuzzComment checks a comment, with
+// the elements a page adds: headings, whose ids all start with
+// CitizenIDPrefix, tables and rules. WithUnsafe must change nothing.
+func FuzzCitizen(f *testing.F) {
+	addSeeds(f)
+	plain := NewCitizen()
+	unsafe := NewCitizen(WithUnsafe(true))
+	french := NewCitizen(WithTypography("fr"), WithReservedIDs("contenu"))
+	f.Fuzz(func(t *testing.T, md string) {
+		var outs [3][]byte
+		for i, r := range []*Renderer{plain, unsafe, french} {
+			var b bytes.Buffer
+			info, err := r.Render(&b, []byte(md))
+			if errors.Is(err, ErrTooLarge) && len(md) > MaxCitizenSize {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := checkCitizen(b.Bytes()); err != nil {
+				t.Fatalf("%v in %q", err, b.String())
+			}
+			for _, h := range info.Headings {
+				if !strings.HasPrefix(h.ID, CitizenIDPrefix) {
+					t.Fatalf("heading id %q", h.ID)
+				}
+			}
+			outs[i] = b.Bytes()
+		}
+		if !bytes.Equal(outs[0], outs[1]) {
+			t.Fatalf("unsafe changed the output: %q, then %q", outs[0], outs[1])
+		}
+	})
+}
+
+var citizenTags = map[string]bool{
+	"h2": true, "h3": true, "h4": true, "h5": true, "h6": true, "hr": true,
+	"table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true,
+}
+
+// checkCitizen reports markup that a citizen's page must not hold.
+func checkCitizen(out []byte) error {
+	z := html.NewTokenizer(bytes.NewReader(out))
+	var stripped bytes.Buffer
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			if z.Err() == io.EOF {
+				break
+			}
+			return z.Err()
+		}
+		tok := z.Token()
+		if (tt == html.StartTagToken || tt == html.EndTagToken || tt == html.SelfClosingTagToken) && citizenTags[tok.Data] {
+			for _, a := range tok.Attr {
+				switch {
+				case a.Key == "id" && strings.HasPrefix(tok.Data, "h") && strings.HasPrefix(a.Val, CitizenIDPrefix):
+				case a.Key == "align" && (tok.Data == "th" || tok.Data == "td"):
+				default:
+					return errors.New("attribute " + a.Key + " on " + tok.Data)
+				}
+			}
+			continue
+		}
+		stripped.WriteString(tok.String())
+	}
+	return checkComment(stripped.Bytes())
+}

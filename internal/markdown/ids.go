@@ -21,6 +21,7 @@ import (
 // Explicit ids are kept as written, even twice: links may point at them.
 type headingIDs struct {
 	reserved []string
+	prefix   string // starts every id made
 }
 
 func (h headingIDs) Extend(m goldmark.Markdown) {
@@ -30,7 +31,7 @@ func (h headingIDs) Extend(m goldmark.Markdown) {
 type idState struct {
 	used     map[string]bool
 	headings []*ast.Heading
-	buf      []byte
+	buf, id  []byte
 }
 
 var idStates = sync.Pool{New: func() any { return &idState{used: map[string]bool{}} }}
@@ -71,7 +72,12 @@ func (h headingIDs) Transform(doc *ast.Document, reader text.Reader, _ parser.Co
 	src := reader.Source()
 	for _, hd := range st.headings {
 		st.buf = appendText(st.buf[:0], hd, src)
-		id := unique(st.used, appendSlug(nil, st.buf))
+		slug := appendSlug(append(st.id[:0], h.prefix...), st.buf)
+		if len(slug) == len(h.prefix) {
+			slug = append(slug, "section"...)
+		}
+		st.id = slug
+		id := unique(st.used, slug)
 		hd.SetAttributeString("id", []byte(id))
 	}
 }
@@ -79,9 +85,6 @@ func (h headingIDs) Transform(doc *ast.Document, reader text.Reader, _ parser.Co
 // unique returns base, or base-1, base-2... whichever is not used yet, and
 // marks it used.
 func unique(used map[string]bool, base []byte) string {
-	if len(base) == 0 {
-		base = append(base, "section"...)
-	}
 	id := string(base)
 	for i := 1; used[id]; i++ {
 		id = string(strconv.AppendInt(append(base, '-'), int64(i), 10))

@@ -28,8 +28,19 @@ const SummaryLength = 300
 // ("[a](" repeated); the bound keeps the worst of them well under a second.
 const MaxCommentSize = 32 << 10
 
-// ErrTooLarge is returned when a comment is larger than MaxCommentSize.
-var ErrTooLarge = errors.New("markdown: the comment is too large")
+// MaxCitizenSize is the largest page body, in bytes, that a citizen Renderer
+// accepts: four times the longest a form allows by default (20,000 characters),
+// so that any form's text fits whatever its script.
+const MaxCitizenSize = 128 << 10
+
+// ErrTooLarge is returned when a citizen's text is larger than its Renderer
+// accepts (MaxCommentSize, MaxCitizenSize).
+var ErrTooLarge = errors.New("markdown: the text is too large")
+
+// CitizenIDPrefix starts every id in a citizen's page (its headings'), so that
+// a citizen's "## Comment form" cannot take an id of the theme's and a link
+// to "#u-..." always lands in what the citizen wrote.
+const CitizenIDPrefix = "u-"
 
 // Info is what rendering a document tells besides its HTML.
 type Info struct {
@@ -89,7 +100,8 @@ func WithReservedIDs(ids ...string) Option {
 // A Renderer turns Markdown into HTML. It is safe for concurrent use.
 type Renderer struct {
 	md     goldmark.Markdown
-	policy *bluemonday.Policy // set for comments: every output goes through it
+	policy *bluemonday.Policy // set for citizens' texts: every output goes through it
+	limit  int                // the largest source accepted, in bytes; 0 for no limit
 }
 
 // New returns a Renderer for editors' pages.
@@ -123,7 +135,7 @@ func NewComment(opts ...Option) *Renderer {
 	exts := []goldmark.Extender{
 		extension.Strikethrough,
 		extension.Linkify,
-		commentRules{},
+		citizenRules{},
 	}
 	if c.typography {
 		exts = append(exts, FrenchTypography)
@@ -132,7 +144,37 @@ func NewComment(opts ...Option) *Renderer {
 		goldmark.WithExtensions(exts...),
 		goldmark.WithRendererOptions(html.WithHardWraps()),
 	)
-	return &Renderer{md: md, policy: commentPolicy}
+	return &Renderer{md: md, policy: commentPolicy, limit: MaxCommentSize}
+}
+
+// NewCitizen returns a Renderer for the pages citizens submit through forms: a
+// proposed article's body, an event's description, a photo's story, a document's
+// presentation. Editors' settings never apply to them, whatever the site says:
+// WithUnsafe has no effect. It keeps what a page needs and a comment does not —
+// headings (a "#" heading becomes h2, as the page has its title), tables — and
+// otherwise holds the text to the comments' rules: raw HTML shown as typed, no
+// attributes ("{#id}" and "{style=...}" stay text), images as links to them,
+// links to http, https and mailto only, marked rel="nofollow ugc noopener
+// noreferrer", line breaks kept, every id starting with CitizenIDPrefix, and the
+// HTML sanitized by an allow-list. A text larger than MaxCitizenSize is refused
+// with ErrTooLarge.
+func NewCitizen(opts ...Option) *Renderer {
+	c := newConfig(opts)
+	exts := []goldmark.Extender{
+		extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
+		extension.Strikethrough,
+		extension.Linkify,
+		headingIDs{reserved: c.reserved, prefix: CitizenIDPrefix},
+		citizenRules{headings: true},
+	}
+	if c.typography {
+		exts = append(exts, FrenchTypography)
+	}
+	md := goldmark.New(
+		goldmark.WithExtensions(exts...),
+		goldmark.WithRendererOptions(html.WithHardWraps()),
+	)
+	return &Renderer{md: md, policy: citizenPolicy, limit: MaxCitizenSize}
 }
 
 func newConfig(opts []Option) *config {
@@ -151,8 +193,8 @@ var (
 // Render writes the HTML of src to w and returns what it learnt about the
 // document on the way. src is parsed once.
 func (r *Renderer) Render(w io.Writer, src []byte) (info Info, err error) {
-	if r.policy != nil && len(src) > MaxCommentSize {
-		return Info{}, fmt.Errorf("%w: %d bytes, more than %d", ErrTooLarge, len(src), MaxCommentSize)
+	if r.limit > 0 && len(src) > r.limit {
+		return Info{}, fmt.Errorf("%w: %d bytes, more than %d", ErrTooLarge, len(src), r.limit)
 	}
 	doc, err := r.parse(src)
 	if err != nil {
@@ -179,11 +221,11 @@ func (r *Renderer) Render(w io.Writer, src []byte) (info Info, err error) {
 // PlainText returns the text of src without markup, blocks separated by a
 // space, cut at a word boundary to about max runes with "…" (no cut when
 // max <= 0). Code blocks and raw HTML are left out. It suits feeds and meta
-// descriptions. A comment larger than MaxCommentSize is read up to that
-// size.
+// descriptions. A citizen's text larger than its Renderer accepts is read up
+// to that size.
 func (r *Renderer) PlainText(src []byte, max int) string {
-	if r.policy != nil && len(src) > MaxCommentSize {
-		n := MaxCommentSize
+	if r.limit > 0 && len(src) > r.limit {
+		n := r.limit
 		for n > 0 && !utf8.RuneStart(src[n]) {
 			n--
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 // Case files live in testdata/*.txt. Each is a txtar archive: its comment
-// sets the renderer, one "key: value" a line (renderer: page or comment;
+// sets the renderer, one "key: value" a line (renderer: page, comment or citizen;
 // typography: fr; unsafe: true; reserved: id id...), and each case is a pair
 // of files, NAME.md and NAME.html. In both, {nnbsp} and {nbsp} stand for the
 // narrow no-break space (U+202F) and the no-break space (U+00A0), which
@@ -61,8 +61,8 @@ type testCase struct{ name, md, html string }
 
 func caseRenderer(comment string) (*Renderer, error) {
 	var (
-		opts      []Option
-		isComment bool
+		opts     []Option
+		renderer = "page"
 	)
 	for line := range strings.Lines(comment) {
 		line = strings.TrimSpace(line)
@@ -77,11 +77,10 @@ func caseRenderer(comment string) (*Renderer, error) {
 		switch key {
 		case "renderer":
 			switch value {
-			case "page":
-			case "comment":
-				isComment = true
+			case "page", "comment", "citizen":
+				renderer = value
 			default:
-				return nil, fmt.Errorf("renderer: %q is not page or comment", value)
+				return nil, fmt.Errorf("renderer: %q is not page, comment or citizen", value)
 			}
 		case "typography":
 			opts = append(opts, WithTypography(value))
@@ -93,8 +92,11 @@ func caseRenderer(comment string) (*Renderer, error) {
 			return nil, fmt.Errorf("unknown option %q", key)
 		}
 	}
-	if isComment {
+	switch renderer {
+	case "comment":
 		return NewComment(opts...), nil
+	case "citizen":
+		return NewCitizen(opts...), nil
 	}
 	return New(opts...), nil
 }
