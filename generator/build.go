@@ -26,8 +26,7 @@ type build struct {
 	g       *Generator
 	site    *site.Site
 	th      *theme
-	md      *markdown.Renderer
-	comment *markdown.Renderer
+	md      markdown.Renderers
 	sv      *SiteView
 	forms   *formSet
 	intros  map[string]intro // rendered _index.md bodies, by section ("" for the home page)
@@ -72,8 +71,7 @@ func newBuild(g *Generator) (*build, error) {
 	cfg := s.Config
 	b := &build{
 		g: g, site: s, th: th,
-		md:       newPageRenderer(cfg.Markdown.Unsafe, cfg.Markdown.Typography),
-		comment:  newCommentRenderer(cfg.Markdown.Typography),
+		md:       renderers(cfg.Markdown.Unsafe, cfg.Markdown.Typography),
 		views:    make(map[*site.Page]*PageView, len(s.Pages)),
 		sections: map[string][]*PageView{},
 		tags:     map[string]*tagSet{},
@@ -268,6 +266,7 @@ func (b *build) run(ctx context.Context) error {
 	jobs = append(jobs, b.formJobs()...)
 	jobs = append(jobs, b.feedJobs()...)
 	jobs = append(jobs, b.staticJobs()...)
+	jobs = append(jobs, b.headersJob())
 	if err := b.parallel(ctx, jobs); err != nil {
 		return b.abort(err)
 	}
@@ -343,7 +342,8 @@ func (b *build) renderPage(buf *bytes.Buffer, p *site.Page) error {
 	body := bodyBuffers.Get().(*bytes.Buffer)
 	defer putBuffer(body)
 	body.Grow(len(p.Body) * 2)
-	info, err := b.md.Render(body, p.Body)
+	// A citizen's text is rendered as one, whatever markdown.unsafe says.
+	info, err := b.md.Page(p.Submitted).Render(body, p.Body)
 	if err != nil {
 		return &site.Error{File: p.Path, Line: p.BodyLine, Err: err}
 	}
@@ -539,7 +539,7 @@ func (b *build) comments(l []*site.Comment, depth int) ([]*CommentView, error) {
 	var buf bytes.Buffer
 	for _, c := range l {
 		buf.Reset()
-		if _, err := b.comment.Render(&buf, []byte(c.Body)); err != nil {
+		if _, err := b.md.Comment.Render(&buf, []byte(c.Body)); err != nil {
 			return nil, &site.Error{File: c.Path, Err: err}
 		}
 		replies, err := b.comments(c.Replies, depth+1)

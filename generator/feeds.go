@@ -274,7 +274,7 @@ func (b *build) commentsFeed() []byte {
 			Link:        link,
 			GUID:        rssGUID{Value: link, IsPermaLink: true},
 			PubDate:     e.c.Date.Format(time.RFC1123Z),
-			Description: b.comment.PlainText([]byte(e.c.Body), 500),
+			Description: b.md.Comment.PlainText([]byte(e.c.Body), 500),
 		})
 	}
 	return marshalXML(rssFeed{Version: "2.0", Atom: "http://www.w3.org/2005/Atom", Channel: ch})

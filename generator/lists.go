@@ -66,7 +66,7 @@ func (b *build) renderIntros() error {
 		in := intro{desc: idx.Description}
 		if len(bytes.TrimSpace(idx.Body)) > 0 {
 			var buf bytes.Buffer
-			info, err := b.md.Render(&buf, idx.Body)
+			info, err := b.md.Editor.Render(&buf, idx.Body)
 			if err != nil {
 				return &site.Error{File: idx.Path, Line: idx.BodyLine, Err: err}
 			}

@@ -8,14 +8,10 @@ import (
 // must not take one, or the skip link and the comment anchors would land on it.
 var reservedIDs = []string{"contenu", "main", "navigation", "pied-de-page", "comments", "comment-form", "comment-sent", "sommaire"}
 
-// newPageRenderer renders editors' pages with the site's Markdown settings.
-func newPageRenderer(unsafe bool, typography string) *markdown.Renderer {
-	return markdown.New(markdown.WithUnsafe(unsafe), markdown.WithTypography(typography), markdown.WithReservedIDs(reservedIDs...))
-}
-
-// newCommentRenderer renders citizens' comments: raw HTML off, output sanitized.
-func newCommentRenderer(typography string) *markdown.Renderer {
-	return markdown.NewComment(markdown.WithTypography(typography))
+// renderers are the site's renderers, as the moderation preview makes them too
+// (markdown.ForSite), with the theme's ids kept from editors' headings.
+func renderers(unsafe bool, typography string) markdown.Renderers {
+	return markdown.ForSite(unsafe, typography, reservedIDs...)
 }
 
 func headings(hs []markdown.Heading) []Heading {

@@ -23,6 +23,9 @@ func (b *build) staticJobs() []job {
 	}
 	for _, p := range b.site.Static {
 		p := p
+		if p == "static/"+HeadersFile {
+			continue // written with the generator's own (headersJob)
+		}
 		jobs = append(jobs, func(*bytes.Buffer) error {
 			data, err := fs.ReadFile(b.g.src, p)
 			if err != nil {

@@ -134,10 +134,14 @@ func (f *Form) appendYAML(b []byte, s *Submission, v *vars) []byte {
 	return f.appendGenerated(b, v, "date")
 }
 
-// appendMarkdown writes a page: front matter with the public fields but the body, the
-// generated values and the uploads' names, then the body.
+// appendMarkdown writes a page: front matter with the form's name under submitted, the
+// public fields but the body, the generated values and the uploads' names, then the body.
+// submitted tells the generator and the moderation preview that the page is a citizen's
+// text, to be rendered as such whatever markdown.unsafe says (Compile keeps fields off
+// the key).
 func (f *Form) appendMarkdown(b []byte, s *Submission, v *vars, names []string) []byte {
 	b = append(b, "---\n"...)
+	b = appendPair(b, 0, "submitted", f.name)
 	b = f.appendGenerated(b, v, "id")
 	b = f.appendFields(b, s)
 	b = f.appendGenerated(b, v, "slug")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -307,6 +308,13 @@ func Compile(name string, spec *site.FormSpec, opts Options) (*Form, error) {
 	default:
 		bad("format: %q is not yaml or markdown", spec.Format)
 	}
+	if !f.yaml {
+		for _, out := range slices.Sorted(maps.Keys(outputs)) {
+			if why, ok := pageKeys[out]; ok && outputs[out] != "an image upload" && outputs[out] != "a file upload" {
+				bad("%s (written by %s): a page's front matter key that %s; a form cannot write it", out, outputs[out], why)
+			}
+		}
+	}
 
 	f.compileTarget(spec, byName, bad)
 	for _, fl := range f.fields {
@@ -359,6 +367,18 @@ func Compile(name string, spec *site.FormSpec, opts Options) (*Form, error) {
 }
 
 func isDate(typ string) bool { return typ == "date" || typ == "datetime" }
+
+// pageKeys are the front matter keys a page form must not write from a citizen's values:
+// Parvis writes submitted itself, and the others decide where a page is published,
+// whether it is, or which template shows it.
+var pageKeys = map[string]string{
+	"submitted": "says a citizen wrote the page (Parvis writes it)",
+	"url":       "sets the address", "aliases": "adds addresses", "draft": "hides the page",
+	"publishDate": "dates its publication", "expiryDate": "ends its publication",
+	"visibility": "shares a dossier", "items": "lists a dossier's pages",
+	"layout": "picks the template", "type": "picks the template", "outputs": "sets the formats",
+	"cascade": "sets other pages' keys", "build": "decides the build", "headless": "hides the page",
+}
 
 func compileField(name string, spec *site.FieldSpec) (*field, error) {
 	if !nameRE.MatchString(name) {

@@ -96,6 +96,47 @@ filename: index.md
 format: markdown
 body: title`, "also written by an image upload", nil},
 		{"unknown generator", strings.Replace(base, "date: date}", "date: date, n: uuid}", 1), "unknown generator", nil},
+		// A citizen's value must not decide where, whether or as whose a page is published.
+		{"field onto submitted", `
+fields:
+  title: {type: text, required: true}
+  text: {type: markdown, required: true}
+  submitted: {type: text}
+generated: {slug: slug}
+path: "articles/{slug}"
+filename: index.md
+format: markdown
+body: text`, "submitted (written by a field)", nil},
+		{"field onto url", `
+fields:
+  title: {type: text, required: true}
+  text: {type: markdown, required: true}
+  url: {type: url}
+generated: {slug: slug}
+path: "articles/{slug}"
+filename: index.md
+format: markdown
+body: text`, "url (written by a field)", nil},
+		{"field onto draft", `
+fields:
+  title: {type: text, required: true}
+  text: {type: markdown, required: true}
+  draft: {type: text}
+generated: {slug: slug}
+path: "articles/{slug}"
+filename: index.md
+format: markdown
+body: text`, "draft (written by a field)", nil},
+		{"transform onto aliases", `
+fields:
+  title: {type: text, required: true}
+  text: {type: markdown, required: true}
+  author: {type: text}
+generated: {slug: slug}
+path: "articles/{slug}"
+filename: index.md
+format: markdown
+body: text` + "\ntransforms: [{field: title, op: slugify, to: aliases}]", "aliases (written by a transform)", nil},
 		{"honeypot is the only field", `
 fields:
   website: {type: text}

@@ -459,7 +459,7 @@ body: body
 	if strings.Join(paths(files), " ") != strings.Join(want, " ") {
 		t.Fatalf("files %v, want %v", paths(files), want)
 	}
-	page := "---\ntitle: Le nouveau quartier\nslug: le-nouveau-quartier-3y2x1a\n" +
+	page := "---\nsubmitted: article\ntitle: Le nouveau quartier\nslug: le-nouveau-quartier-3y2x1a\n" +
 		"image: le-nouveau-quartier-3y2x1a-image.jpg\ncover: le-nouveau-quartier-3y2x1a-cover.png\n" +
 		"files:\n  - name: le-nouveau-quartier-3y2x1a-plan.pdf\n    title: Le nouveau quartier\n---\n"
 	if string(files[0].Data) != page {

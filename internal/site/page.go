@@ -56,6 +56,12 @@ type Page struct {
 	Comments    bool // open to comments
 	Params      map[string]any
 
+	// Submitted names the form a citizen sent the page through (front matter
+	// "submitted"), "" for an editor's page. Its body is a citizen's text: it is
+	// rendered as one (markdown.NewCitizen), whatever markdown.unsafe says, and its
+	// files are served as downloads.
+	Submitted string
+
 	Body     []byte // Markdown
 	BodyLine int    // the line of the file the body starts on
 
@@ -122,7 +128,7 @@ func (p *Page) Param(key string) any { return p.Params[key] }
 // known keys, removed from Params once read.
 var pageKeys = []string{
 	"title", "date", "lastmod", "draft", "tags", "summary", "slug", "aliases", "weight",
-	"description", "image", "comments", "publishDate", "expiryDate", "url",
+	"description", "image", "comments", "publishDate", "expiryDate", "url", "submitted",
 }
 
 var kindKeys = map[Kind][]string{
@@ -282,6 +288,7 @@ func newPage(file, ref string, data []byte, cfg *Config) (*Page, ErrorList) {
 		}
 		f.errs = append(f.errs, &Error{File: file, Line: line, Err: fmt.Errorf("%s", msg)})
 	}
+	p.Submitted = strings.TrimSpace(f.str("submitted"))
 	p.Summary = strings.TrimSpace(f.str("summary"))
 	p.Description = strings.TrimSpace(f.str("description"))
 	p.Draft = f.boolean("draft", false)
