@@ -23,13 +23,13 @@ import (
 
 // build holds one run's state.
 type build struct {
-	g       *Generator
-	site    *site.Site
-	th      *theme
-	md      markdown.Renderers
-	sv      *SiteView
-	forms   *formSet
-	intros  map[string]intro // rendered _index.md bodies, by section ("" for the home page)
+	g      *Generator
+	site   *site.Site
+	th     *theme
+	md     markdown.Renderers
+	sv     *SiteView
+	forms  *formSet
+	intros map[string]intro // rendered _index.md bodies, by section ("" for the home page)
 
 	views    map[*site.Page]*PageView
 	sections map[string][]*PageView // by section folder, newest first (events: by start)
