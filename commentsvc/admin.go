@@ -52,10 +52,10 @@ const (
 	maxPassword   = 1024 // bytes: bcrypt reads 72, more is only work for the server
 )
 
-// adminCSP allows nothing but the service's own style sheet and images, and forbids
-// framing: the pages run no script at all, so a citizen's text that slipped through would
-// still not run.
-const adminCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// adminCSP allows nothing but the service's own style sheet, images and frames (a
+// submission's preview, sandboxed), and forbids framing: the pages run no script at all,
+// so a citizen's text that slipped through would still not run.
+const adminCSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 //go:embed templates/admin
 var adminFS embed.FS
@@ -127,6 +127,7 @@ func (a *admin) routes(m *http.ServeMux) {
 	m.HandleFunc("POST /admin/bulk", a.page(a.authed(a.handleBulk)))
 	m.HandleFunc("GET /admin/submissions/{id}", a.page(a.authed(a.handleSubmission)))
 	m.HandleFunc("GET /admin/submissions/{id}/files/{path...}", a.page(a.authed(a.handleFile)))
+	m.HandleFunc("GET /admin/submissions/{id}/preview", a.page(a.authed(a.handlePreview)))
 	m.HandleFunc("POST /admin/submissions/{id}/approve", a.page(a.authed(a.handleApprove)))
 	m.HandleFunc("POST /admin/submissions/{id}/reject", a.page(a.authed(a.handleReject)))
 	m.HandleFunc("GET /admin/admin.css", a.handleCSS)

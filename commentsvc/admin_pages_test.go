@@ -162,8 +162,8 @@ func TestAdminSubmissionPage(t *testing.T) {
 		`<h1>comment: Le budget 2026</h1>`,
 		`<dd>&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;</dd>`,
 		`<dd><a href="https://www.testville.example/articles/budget/">Le budget 2026</a></dd>`,
-		// The preview, rendered and sanitized: the Markdown applies, the markup does not.
-		`<div class="preview">`, `<strong>gras</strong>`,
+		// The preview, in a sandboxed frame of its own (finding 4 of the hostile-input review).
+		`<iframe class="preview" sandbox src="/admin/submissions/`+id+`/preview" title="Aperçu de « comment: Le budget 2026 »"></iframe>`,
 		// The diff, escaped, with its lines marked.
 		`<span class="line meta">&#43;&#43;&#43; b/comments/articles/budget/`+id+`.yaml</span>`+"\n",
 		`<span class="line add">&#43;name: &#34;&lt;script&gt;alert(\&#34;name\&#34;)&lt;/script&gt;&#34;</span>`+"\n",
@@ -176,6 +176,24 @@ func TestAdminSubmissionPage(t *testing.T) {
 		`role="region" aria-labelledby="h-diff"`,
 	)
 	mustNotContain(t, "the submission page", p.body, "<script>alert", "<img src=x", "onerror=alert(1)>")
+	// The preview itself: the comment as the site will render it (the Markdown applies, the
+	// markup does not), under a policy that runs nothing and gives the frame an origin of
+	// its own.
+	pv := c.get("/admin/submissions/" + id + "/preview")
+	if pv.StatusCode != http.StatusOK {
+		t.Fatalf("preview: status %d\n%s", pv.StatusCode, pv.body)
+	}
+	mustContain(t, "the preview", pv.body, `<strong>gras</strong>`, `<p class="author">&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;</p>`)
+	mustNotContain(t, "the preview", pv.body, "<script>alert", "<img src=x", "onerror=alert(1)>")
+	if csp := pv.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Errorf("preview CSP %q", csp)
+	}
+	if xfo := pv.Header.Get("X-Frame-Options"); xfo != "SAMEORIGIN" {
+		t.Errorf("preview X-Frame-Options %q", xfo)
+	}
+	if p := h.client(t).get("/admin/submissions/" + id + "/preview"); p.StatusCode != http.StatusSeeOther {
+		t.Errorf("the preview without a session: %d", p.StatusCode)
+	}
 
 	if p := c.get("/admin/submissions/01NOSUCHSUBMISSION"); p.StatusCode != http.StatusNotFound {
 		t.Errorf("an unknown submission: %d", p.StatusCode)
@@ -400,7 +418,8 @@ func TestAdminFile(t *testing.T) {
 	c := h.signedIn(t)
 	mustContain(t, "the queue", c.get("/admin/").body, `<span class="excerpt">Le pont au matin.</span>`)
 	page := c.get("/admin/submissions/" + id)
-	mustContain(t, "the photo's page", page.body, `<img src="/admin/submissions/`+id+`/files/photos/pont/pont.png" alt="Image jointe : Une photo">`, "<p>Le pont au matin.</p>")
+	mustContain(t, "the photo's page", page.body, `<img src="/admin/submissions/`+id+`/files/photos/pont/pont.png" alt="Image jointe : Une photo">`)
+	mustContain(t, "the photo's preview", c.get("/admin/submissions/"+id+"/preview").body, "<h1>Le pont</h1>", "<p>Le pont au matin.</p>")
 	for _, tt := range []struct {
 		path   string
 		status int

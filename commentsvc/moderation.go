@@ -15,7 +15,6 @@ import (
 
 	"github.com/parvis/parvis/internal/forge"
 	"github.com/parvis/parvis/internal/mail"
-	"github.com/parvis/parvis/internal/markdown"
 	"github.com/parvis/parvis/internal/site"
 	"github.com/parvis/parvis/internal/store"
 )
@@ -88,30 +87,8 @@ func (s *Service) Get(ctx context.Context, id string) (*Submission, error) {
 		}
 		sub.Files = append(sub.Files, fp)
 	}
-	sub.Preview = template.HTML(preview.String()) // sanitized by the comment renderer
+	sub.Preview = template.HTML(preview.String()) // a citizen's text, sanitized (preview.go)
 	return sub, nil
-}
-
-// renderPreview renders what the citizen wrote as the site would, with raw HTML off and the
-// comment sanitizer: a moderator's browser must never run a citizen's markup.
-func (s *Service) renderPreview(buf *bytes.Buffer, f forge.File) error {
-	var body []byte
-	switch path.Ext(f.Path) {
-	case ".md":
-		_, b, _, err := site.ParseFrontMatter(f.Data)
-		if err != nil {
-			return err
-		}
-		body = b
-	default:
-		c, err := site.ParseComment(f.Path, f.Data, s.cfg.Location)
-		if err != nil {
-			return err
-		}
-		body = []byte(c.Body)
-	}
-	_, err := markdown.NewComment().Render(buf, body)
-	return err
 }
 
 // Approve lands a pending submission on the main branch and has the site rebuilt. moderator

@@ -26,6 +26,7 @@ import (
 	"github.com/parvis/parvis/internal/forge"
 	"github.com/parvis/parvis/internal/forms"
 	"github.com/parvis/parvis/internal/mail"
+	"github.com/parvis/parvis/internal/markdown"
 	"github.com/parvis/parvis/internal/queue"
 	"github.com/parvis/parvis/internal/site"
 	"github.com/parvis/parvis/internal/store"
@@ -57,6 +58,7 @@ type Service struct {
 	metrics   *metrics
 	rebuildCh chan struct{}
 	mux       *http.ServeMux
+	md        func() markdown.Renderers // the site's, as the generator makes them: for previews
 	closing   atomic.Bool
 	wg        sync.WaitGroup
 }
@@ -167,6 +169,9 @@ func New(opts ...Option) (*Service, error) {
 	}
 	s.checker = checker
 	s.metrics = newMetrics(s)
+	s.md = sync.OnceValue(func() markdown.Renderers {
+		return markdown.ForSite(s.cfg.Markdown.Unsafe, s.cfg.Markdown.Typography)
+	})
 	if q, ok := s.queue.(interface {
 		SetCommitHook(func(ops int, d time.Duration, err error))
 	}); ok {
