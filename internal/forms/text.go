@@ -1,6 +1,7 @@
 package forms
 
 import (
+	"html"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -157,8 +158,99 @@ func slugify(s string) string {
 }
 
 // containsEmail reports whether s holds something shaped like an e-mail address
-// (local@domain.tld), the personal data that must never reach the public repository.
+// (local@domain.tld), the personal data that must never reach the public repository. It
+// reads s as a reader will see it once rendered (see rendered), so that "jean&#64;x.fr",
+// "jean＠x．fr" or "jean@x\u200b.fr" are found as "jean@x.fr" is.
 func containsEmail[T string | []byte](s T) bool {
+	if rawContainsEmail(s) {
+		return true
+	}
+	if !mayRenderAt(string(s)) {
+		return false
+	}
+	return rawContainsEmail(rendered(string(s)))
+}
+
+// mayRenderAt tells whether s could show an "@" once rendered: it holds one, or an entity
+// or a percent escape that could make one, or a character that folds to one.
+func mayRenderAt(s string) bool {
+	return strings.ContainsAny(s, "@&%\uff20\ufe6b")
+}
+
+// rendered is s as a page or a link shows it, the forms a citizen can use to write an
+// address without typing it plainly undone: HTML entities decoded (in Markdown, "&#64;"
+// shows as "@"), Markdown's backslash escapes dropped ("jean\@x.fr"), percent escapes
+// decoded (a mailto: link's "%40"), compatibility forms folded by NFKC (full-width
+// "＠" and letters, the small "﹫"), the dots browsers read as dots in a host name
+// (U+3002, U+FF0E, U+FF61) made dots, and invisible format characters (zero-width
+// spaces and joiners, soft hyphens, bidirectional marks) removed.
+func rendered(s string) string {
+	// Two passes undo an escape inside another ("%26#64;" in a link shows "@"), at the cost
+	// of finding the rare address a reader would see escaped ("&amp;#64;").
+	for range 2 {
+		if !strings.ContainsAny(s, "&%\\") {
+			break
+		}
+		s = html.UnescapeString(s)
+		s = markdownUnescaper.Replace(s)
+		s = percentDecode(s)
+	}
+	s = norm.NFKC.String(s)
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\u3002' || r == '\uff0e' || r == '\uff61':
+			return '.'
+		case unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// percentDecode decodes every valid %XX of s and leaves the rest as it is: unlike
+// url.PathUnescape, one "100 %" elsewhere in the text does not stop it.
+func percentDecode(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if hi, lo := hexValue(s[i+1]), hexValue(s[i+2]); hi >= 0 && lo >= 0 {
+				b = append(b, byte(hi<<4|lo))
+				i += 2
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func hexValue(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// markdownUnescaper drops the backslash before the ASCII punctuation Markdown lets one
+// escape.
+var markdownUnescaper = func() *strings.Replacer {
+	var pairs []string
+	for _, c := range "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" {
+		pairs = append(pairs, "\\"+string(c), string(c))
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// rawContainsEmail finds an address written plainly.
+func rawContainsEmail[T string | []byte](s T) bool {
 	for at := 1; at < len(s); at++ {
 		if s[at] != '@' || !localChar(s[at-1]) {
 			continue
