@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/parvis/parvis/internal/blob"
 )
@@ -19,7 +20,7 @@ func New(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return &Store{root: dir}, nil
+	return &Store{root: filepath.Clean(dir)}, nil
 }
 
 func (s *Store) path(key string) (string, error) {
@@ -37,10 +38,16 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 		return err
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+	var f *os.File
+	for try := 0; ; try++ {
+		if err = os.MkdirAll(dir, 0o700); err == nil {
+			f, err = os.CreateTemp(dir, ".tmp-*")
+		}
+		// A Delete may have removed the folder, empty, between the two: make it again.
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || try == 2 {
+			break
+		}
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return err
 	}
@@ -87,6 +94,13 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
+	}
+	// The folders left empty go too, up to the root: a submission's uploads have a folder
+	// of their own, and thousands of empty ones would be left otherwise.
+	for dir := filepath.Dir(p); dir != s.root && strings.HasPrefix(dir, s.root+string(filepath.Separator)); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break // not empty, or gone: either way the rest is not ours to remove
+		}
 	}
 	return nil
 }
