@@ -57,3 +57,24 @@ func TestEmailRefusedAsRendered(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsReason is finding 10 of the hostile-input review: a bad option value was
+// counted as an unknown field.
+func TestErrorsReason(t *testing.T) {
+	tests := []struct {
+		errs Errors
+		want string
+	}{
+		{Errors{"fields[url]": {Code: CodeUnknownField}}, "unknown_field"},
+		{Errors{"fields[name]": {Code: CodeRepeated}, "options[page]": {Code: CodeFormat}}, "unknown_field"},
+		{Errors{"options[page]": {Code: CodeFormat}}, "invalid_option"},
+		{Errors{"options[redirect]": {Code: CodeFormat}, "fields[name]": {Code: CodeRequired}}, "invalid_option"},
+		{Errors{"fields[name]": {Code: CodeRequired}}, "invalid"},
+		{Errors{"fields[file]": {Code: CodeUnsafe}}, "invalid"},
+	}
+	for _, tt := range tests {
+		if got := tt.errs.Reason(); got != tt.want {
+			t.Errorf("%v: %q, want %q", tt.errs, got, tt.want)
+		}
+	}
+}

@@ -80,6 +80,24 @@ func (e Errors) Status() int {
 	return status
 }
 
+// Reason names, for metrics and the answer's code, what is wrong with the submission as a
+// whole: "unknown_field" when it has keys the form does not declare (or twice: a request
+// no form of the site makes), "invalid_option" when an option the page's form sets itself
+// holds a bad value (a page reference, a parent, a redirect), "invalid" when the citizen's
+// values need correcting.
+func (e Errors) Reason() string {
+	reason := "invalid"
+	for key, p := range e {
+		switch {
+		case p.Code == CodeUnknownField || p.Code == CodeRepeated:
+			return "unknown_field"
+		case hiddenOption(key):
+			reason = "invalid_option"
+		}
+	}
+	return reason
+}
+
 // hiddenOption reports the options a page's form sets itself, not the citizen.
 func hiddenOption(key string) bool {
 	switch key {
