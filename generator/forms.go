@@ -171,7 +171,8 @@ func (b *build) formView(name string, spec *site.FormSpec) *FormView {
 	return f
 }
 
-// formFor returns the named form set for one page (nil: the form's own page): its options and its question.
+// formFor returns the named form set for one page (nil: the form's own page): its options,
+// and the placeholders of its token and question.
 func (b *build) formFor(name string, p *PageView, replyTo []*CommentView) *FormView {
 	tpl := b.forms.byName[name]
 	if tpl == nil {
@@ -192,7 +193,7 @@ func (b *build) formFor(name string, p *PageView, replyTo []*CommentView) *FormV
 		f.Redirect = b.site.Config.AbsURL(b.forms.base+name+"/") + "#form-sent"
 	}
 	var q Question
-	f.Token, q = formAntispam(name, f.Page, b.site.Config.Language)
+	f.Token, q = formAntispam(b.th.translate("question_later"))
 	if spec := b.site.Config.Forms[name]; spec.Antispam.Challenge == nil || *spec.Antispam.Challenge {
 		f.Question = q
 	}

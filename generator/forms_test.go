@@ -1,7 +1,6 @@
 package generator_test
 
 import (
-	"html"
 	"strings"
 	"testing"
 
@@ -86,7 +85,6 @@ title: Mentions légales
 
 func TestCommentForm(t *testing.T) {
 	out := mustBuild(t, formsSite)
-	q := antispam.QuestionFor(antispam.FormSeed("comment", "articles/a"), "fr")
 	assertFile(t, out, "articles/a/index.html",
 		`<form class="form" method="post" action="https://participer.testville.example/api/v1/entries/comment" id="form-comment" data-parvis-form="comment" data-parvis-challenge="https://participer.testville.example/api/v1/challenge">`,
 		`<input type="hidden" name="options[page]" value="articles/a">`,
@@ -104,17 +102,18 @@ func TestCommentForm(t *testing.T) {
 		`<textarea id="form-comment-message" name="fields[message]" rows="8" required minlength="2" aria-describedby="form-comment-message-error"></textarea>`,
 		`<input id="form-comment-email" name="fields[email]" type="email" autocomplete="email" spellcheck="false" aria-describedby="form-comment-email-error">`,
 		`<p class="field-error" id="form-comment-name-error"></p>`,
-		// The question for people without JavaScript, and the honeypot.
+		// The question for people without JavaScript, and the honeypot. Finding 5: the
+		// question is the token's, so the static page holds placeholders for both, which
+		// the service stamps; until then the text says what comes next.
 		`<div class="field parvis-question">`,
-		`<input type="hidden" name="options[question]" value="`+q.ID+`">`,
-		`<input id="form-comment-answer" name="options[answer]" type="text" required autocomplete="off"`,
+		`<input type="hidden" name="options[question]" value="`+antispam.QuestionPlaceholder+`">`,
+		`<label for="form-comment-answer">`+antispam.QuestionTextTag+`Une question de vérification vous sera posée après l’envoi du formulaire ; vous pouvez laisser ce champ vide.</span></label>`,
+		`<input id="form-comment-answer" name="options[answer]" type="text" autocomplete="off"`,
 		`<div class="parvis-hp" aria-hidden="true">`,
 		`<input id="form-comment-hp" name="fields[website]" type="text" value="" tabindex="-1" autocomplete="off">`,
 		`<script src="/js/challenge.`,
 		"2 commentaires", `id="comment-c1"`, `id="comment-sent"`,
 	)
-	// The question is the one the service will check: it depends on the form and the page.
-	assertFile(t, out, "articles/a/index.html", html.EscapeString(q.Text))
 	assertFile(t, out, "articles/fermé/index.html", "! <form", "! challenge.js")
 	assertFile(t, out, "mentions-legales/index.html", "! <form", "! challenge.js")
 	assertFile(t, out, "articles/index.html", "2 commentaires", "! <form")
@@ -124,7 +123,6 @@ func TestCommentForm(t *testing.T) {
 
 func TestProposalForms(t *testing.T) {
 	out := mustBuild(t, formsSite)
-	q := antispam.QuestionFor(antispam.FormSeed("photo", ""), "fr")
 	assertFile(t, out, "participer/photo/index.html",
 		"<h1>Partager une photo</h1>",
 		`enctype="multipart/form-data"`,
@@ -135,7 +133,7 @@ func TestProposalForms(t *testing.T) {
 		`<fieldset class="field field-radios" id="form-photo-license" aria-describedby="form-photo-license-error">`,
 		`<legend>Licence <span class="req">*</span></legend>`,
 		`<input type="radio" id="form-photo-license-0" name="fields[license]" value="CC-BY-4.0" required><label for="form-photo-license-0">CC BY 4.0</label>`,
-		`value="`+q.ID+`"`,
+		`value="`+antispam.QuestionPlaceholder+`"`,
 		`name="options[token]"`, `name="fields[website]"`,
 		// No page and no redirect: the policy takes neither, and the service shows its receipt.
 		"! options[page]", "! options[redirect]", "! options[parent]",
@@ -198,7 +196,7 @@ func TestFormsSameOrigin(t *testing.T) {
 
 func TestEnglishForms(t *testing.T) {
 	out := mustBuild(t, strings.Replace(formsSite, "language: fr", "language: en", 1))
-	q := antispam.QuestionFor(antispam.FormSeed("comment", "articles/a"), "en")
-	assertFile(t, out, "articles/a/index.html", "2 comments", "Send the comment", html.EscapeString(q.Text), "In reply to")
+	assertFile(t, out, "articles/a/index.html", "2 comments", "Send the comment", "In reply to",
+		antispam.QuestionTextTag+"A check question will be asked once you send the form; you may leave this field empty.</span>")
 	assertFile(t, out, "participate/photo/index.html", "Accepted formats: JPEG, PNG. Largest size: 10 MB.")
 }

@@ -3,10 +3,11 @@
 //
 // The rules, each with the machine reason a rejection carries: a honeypot field
 // (honeypot); a signed form token that dates the page, so that a form posted too soon or too
-// late is refused (too_fast, token_expired, token_invalid); a proof of work that the page's
-// JavaScript solves, with an accessible question as its fallback (challenge); per-IP and
-// per-page token buckets (rate_ip, rate_page); and link and word rules on the free text
-// (links, blocked_word).
+// late is refused (too_fast, token_expired, token_invalid), and that carries one submission
+// (token_reused); a proof of work that the page's JavaScript solves, with an accessible
+// question drawn for the token as its fallback (challenge); per-IP and per-page token
+// buckets (rate_ip, rate_page); and link and word rules on the free text (links,
+// blocked_word).
 package antispam
 
 import (
@@ -25,7 +26,7 @@ const (
 	ReasonTooFast      = "too_fast"
 	ReasonTokenExpired = "token_expired"
 	ReasonTokenInvalid = "token_invalid" // missing, tampered, truncated, foreign or for another form
-	ReasonTokenReused  = "token_reused"  // past Config.TokenUses
+	ReasonTokenReused  = "token_reused"  // past Config.TokenUses, with other content than before
 	ReasonChallenge    = "challenge"
 	ReasonRateIP       = "rate_ip"
 	ReasonRatePage     = "rate_page"
@@ -69,9 +70,11 @@ type Config struct {
 	Difficulty int
 	// MaxTokenAge is how long a fetched form stays valid.
 	MaxTokenAge time.Duration
-	// TokenUses, when positive, is how many accepted submissions one token may carry, so
-	// that one proof of work cannot be replayed; a few allow a citizen to go back and post
-	// again. Each replica counts its own. 0 counts nothing.
+	// TokenUses is how many accepted submissions one token may carry, so that one proof of
+	// work or one answer cannot be replayed: 0 takes the default, 1; a negative value counts
+	// nothing (unlimited). A resend of the very same submission (the same Submission.Key:
+	// a double click, a browser's retry) passes again, for the queue to answer as a
+	// duplicate. Each replica counts its own.
 	TokenUses int
 	// RatePerIP and RatePerPage refill the buckets, in submissions per second (rate.Every
 	// helps); rate.Inf turns a limit off. Bursts are the buckets' sizes.
@@ -97,6 +100,9 @@ type Submission struct {
 	Question, Answer string // options[question], options[answer]
 	Honeypot         string // the value of the form's honeypot field
 	Texts            []string
+	// Key identifies the submission's content (the service's idempotency key), so that a
+	// resend of the same submission on a spent token is let through; empty, none is.
+	Key string
 }
 
 // Verdict is Check's answer. RetryAfter is set for rate_ip and rate_page (a 429), and
@@ -159,8 +165,11 @@ func New(cfg Config) (*Checker, error) {
 	if cfg.MaxBuckets <= 0 {
 		cfg.MaxBuckets = DefaultMaxBuckets
 	}
-	if cfg.TokenUses < 0 {
-		cfg.TokenUses = 0
+	switch {
+	case cfg.TokenUses == 0:
+		cfg.TokenUses = 1
+	case cfg.TokenUses < 0:
+		cfg.TokenUses = -1
 	}
 	if cfg.RatePerIP < 0 || cfg.RatePerPage < 0 {
 		return nil, errors.New("antispam: rates must be positive (rate.Inf for no limit)")
@@ -252,7 +261,8 @@ func (c *Checker) Check(s Submission, now time.Time) Verdict {
 	if r.difficulty > 0 {
 		// A token issued at a lower difficulty than asked now is no proof of work.
 		if !hasToken || tok.difficulty < r.difficulty || !verifyPoW(s.Token, s.PoW, tok.difficulty) {
-			if !answerOK(FormSeed(s.Form, s.Page), s.Question, s.Answer) {
+			// The question is the token's: without a token no answer can be checked.
+			if !hasToken || !c.answerOK(tok.nonce, s.Question, s.Answer) {
 				return Verdict{Reason: ReasonChallenge}
 			}
 			signals = append(signals, "answered the question (no JavaScript)")
@@ -260,9 +270,6 @@ func (c *Checker) Check(s Submission, now time.Time) Verdict {
 	} else if !hasToken {
 		// Without the challenge, the token is the only proof that a page was loaded.
 		return Verdict{Reason: ReasonTokenInvalid}
-	}
-	if !hasToken {
-		signals = append(signals, "no form token: static page without JavaScript")
 	}
 	links := 0
 	for _, t := range s.Texts {
@@ -278,11 +285,20 @@ func (c *Checker) Check(s Submission, now time.Time) Verdict {
 			}
 		}
 	}
-	if wait, ok := c.page.allow(pageKey{s.Form, s.Page}, now); !ok {
-		return Verdict{Reason: ReasonRatePage, RetryAfter: wait}
+	// The token is spent before the page's bucket, so that replays of one token cannot
+	// silence a page; a use the page's limit then refuses is given back.
+	counted := false
+	if c.cfg.TokenUses > 0 {
+		var ok bool
+		if ok, counted = c.spent.use(tok.nonce, s.Key, c.cfg.TokenUses, now); !ok {
+			return Verdict{Reason: ReasonTokenReused}
+		}
 	}
-	if hasToken && c.cfg.TokenUses > 0 && !c.spent.use(tok.nonce, c.cfg.TokenUses, now) {
-		return Verdict{Reason: ReasonTokenReused}
+	if wait, ok := c.page.allow(pageKey{s.Form, s.Page}, now); !ok {
+		if counted {
+			c.spent.undo(tok.nonce, s.Key)
+		}
+		return Verdict{Reason: ReasonRatePage, RetryAfter: wait}
 	}
 	switch {
 	case links == 1:

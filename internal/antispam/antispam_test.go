@@ -59,8 +59,12 @@ func valid(c *Checker, form string) Submission {
 
 func TestCheck(t *testing.T) {
 	c := newChecker(t, nil)
-	q := QuestionFor(FormSeed("comment", "/articles/budget/"), "fr")
-	answer := bank[indexOf(q)].answers[0]
+	// answer replaces the work with the answer to the question of s's token.
+	answer := func(s *Submission, reply func(string) string) {
+		q, _ := c.QuestionFor(s.Token, "fr")
+		a, _ := c.AnswerFor(s.Token)
+		s.PoW, s.Question, s.Answer = "", q.ID, reply(a)
+	}
 	at := t0.Add(5 * time.Second)
 	tests := []struct {
 		name    string
@@ -76,11 +80,8 @@ func TestCheck(t *testing.T) {
 		}, signals: []string{"posted 5 s after load", "2 links"}},
 		{name: "valid after hours", at: t0.Add(23 * time.Hour), signals: []string{"posted 23 h after load"}},
 		{name: "question instead of work", edit: func(s *Submission) {
-			s.PoW, s.Question, s.Answer = "", q.ID, "  "+strings.ToUpper(answer)+" "
+			answer(s, func(a string) string { return "  " + strings.ToUpper(a) + " " })
 		}, signals: []string{"posted 5 s after load", "answered the question (no JavaScript)"}},
-		{name: "static page without JavaScript", edit: func(s *Submission) {
-			s.Token, s.PoW, s.Question, s.Answer = Placeholder, "", q.ID, answer
-		}, signals: []string{"answered the question (no JavaScript)", "no form token: static page without JavaScript"}},
 		{name: "form without challenge", form: "document", edit: func(s *Submission) { s.PoW = "" },
 			signals: []string{"posted 5 s after load"}},
 		{name: "unknown form takes the defaults", form: "other", at: t0.Add(3 * time.Second),
@@ -104,13 +105,28 @@ func TestCheck(t *testing.T) {
 		{name: "garbage token", edit: func(s *Submission) { s.Token = "p1.comment.x.8.y.z" }, reason: ReasonTokenInvalid},
 		{name: "no work, no answer", edit: func(s *Submission) { s.PoW = "" }, reason: ReasonChallenge},
 		{name: "wrong work", edit: func(s *Submission) { s.PoW = wrongNonce(s.Token, testDifficulty) }, reason: ReasonChallenge},
-		{name: "wrong answer", edit: func(s *Submission) { s.PoW, s.Question, s.Answer = "", q.ID, "banane" }, reason: ReasonChallenge},
-		{name: "answer to another question", edit: func(s *Submission) {
-			other := QuestionFor(FormSeed("comment", "/other/"), "fr")
-			s.PoW, s.Question, s.Answer = "", other.ID, bank[indexOf(other)].answers[0]
+		{name: "wrong answer", edit: func(s *Submission) {
+			answer(s, func(string) string { return "banane" })
 		}, reason: ReasonChallenge},
-		{name: "placeholder, wrong answer", edit: func(s *Submission) {
-			s.Token, s.PoW, s.Question, s.Answer = Placeholder, "", q.ID, "42 42"
+		{name: "answer to another token's question", edit: func(s *Submission) {
+			other := c.Issue("comment", t0)
+			q, _ := c.QuestionFor(other, "fr")
+			a, _ := c.AnswerFor(other)
+			s.PoW, s.Question, s.Answer = "", q.ID, a
+		}, reason: ReasonChallenge},
+		// Finding 5: a static page without JavaScript posts no token, and an answer without
+		// a token proves nothing, whatever question it names.
+		{name: "placeholder, any answer", edit: func(s *Submission) {
+			tok := s.Token
+			answer(s, func(a string) string { return a })
+			s.Token = Placeholder
+			if !c.answerOK(mustParse(c, tok).nonce, s.Question, s.Answer) {
+				panic("the answer does not fit its own token")
+			}
+		}, reason: ReasonChallenge},
+		{name: "no token, an answer", edit: func(s *Submission) {
+			answer(s, func(a string) string { return a })
+			s.Token = ""
 		}, reason: ReasonChallenge},
 		{name: "three links", edit: func(s *Submission) {
 			s.Texts = []string{"www.a.com", "b.net c.org"}
@@ -249,13 +265,12 @@ func TestReasons(t *testing.T) {
 	}
 }
 
-func indexOf(q Question) int {
-	for i, e := range bank {
-		if e.fr == q.Text || e.en == q.Text {
-			return i
-		}
+func mustParse(c *Checker, s string) token {
+	tok, ok := c.parse(s)
+	if !ok {
+		panic("not a token: " + s)
 	}
-	panic("question not in the bank: " + q.Text)
+	return tok
 }
 
 func wrongNonce(token string, bits int) string {

@@ -2,12 +2,15 @@ package antispam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -47,14 +50,14 @@ func browser(t *testing.T) context.Context {
 
 // formPage is a form as the theme renders it, with a hook that records challenge.js's
 // event for the test.
-func formPage(challenge string, q Question) string {
+func formPage(challenge string) string {
 	return `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Formulaire</title></head><body>
 <form method="post" action="/post" data-parvis-form="comment" data-parvis-challenge="` + html.EscapeString(challenge) + `">
 <input type="hidden" name="options[token]" value="` + Placeholder + `">
 <input type="hidden" name="options[page]" value="/p/">
 <p><label for="m">Message</label><textarea id="m" name="fields[message]">Bonjour à tous</textarea></p>
-<div class="parvis-question"><input type="hidden" name="options[question]" value="` + q.ID + `">
-<label for="a">` + html.EscapeString(q.Text) + `</label> <input id="a" name="options[answer]" required></div>
+<div class="parvis-question"><input type="hidden" name="options[question]" value="` + QuestionPlaceholder + `">
+<label for="a">` + QuestionTextTag + `La question vous sera posée après l’envoi.</span></label> <input id="a" name="options[answer]"></div>
 <p><button type="submit">Envoyer</button></p>
 </form>
 <script>window.results=[];document.addEventListener('parvis:challenge',function(e){window.results.push(e.detail)},true);</script>
@@ -65,7 +68,6 @@ func formPage(challenge string, q Question) string {
 type rig struct {
 	c         *Checker
 	site, svc *httptest.Server
-	q         Question
 }
 
 // newRig serves the site (stamped pages and a static one) and, on another origin, the
@@ -86,7 +88,6 @@ func newRig(t *testing.T, difficulty int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.q = QuestionFor(FormSeed("comment", "/p/"), "fr")
 	challengeURL := "http://" + r.svc.Listener.Addr().String() + "/api/v1/challenge"
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /js/challenge.js", func(w http.ResponseWriter, _ *http.Request) {
@@ -95,10 +96,14 @@ func newRig(t *testing.T, difficulty int) *rig {
 	})
 	page := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, formPage(challengeURL, r.q))
+		fmt.Fprint(w, formPage(challengeURL))
 	}
 	mux.Handle("GET /{$}", r.c.StampHTML(http.HandlerFunc(page)))
 	mux.HandleFunc("GET /static/{$}", page)
+	mux.HandleFunc("GET /hard/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, formPage("http://"+r.svc.Listener.Addr().String()+"/hard"))
+	})
 	mux.HandleFunc("POST /post", func(w http.ResponseWriter, req *http.Request) {
 		req.ParseForm()
 		ip, _, _ := net.SplitHostPort(req.RemoteAddr)
@@ -113,7 +118,17 @@ func newRig(t *testing.T, difficulty int) *rig {
 		fmt.Fprintf(w, `<p id="verdict">%v %s %s</p>`, v.OK, v.Reason, html.EscapeString(strings.Join(v.Signals, "; ")))
 	})
 	r.site.Config.Handler = mux
-	r.svc.Config.Handler = r.c.ChallengeHandler()
+	// /hard is the challenge endpoint asking for more work than the script will try.
+	svc := http.NewServeMux()
+	svc.Handle("GET /api/v1/challenge", r.c.ChallengeHandler())
+	svc.HandleFunc("GET /hard", func(w http.ResponseWriter, req *http.Request) {
+		rec := httptest.NewRecorder()
+		r.c.ChallengeHandler().ServeHTTP(rec, req)
+		maps.Copy(w.Header(), rec.Header())
+		w.Header().Del("Content-Length")
+		w.Write(regexp.MustCompile(`"difficulty":\d+`).ReplaceAll(rec.Body.Bytes(), []byte(`"difficulty":31`)))
+	})
+	r.svc.Config.Handler = svc
 	r.site.Start()
 	r.svc.Start()
 	t.Cleanup(r.site.Close)
@@ -205,7 +220,8 @@ func TestBrowserSubmitEarly(t *testing.T) {
 	}
 }
 
-// On static hosting the page fetches its token from the service, on another origin.
+// On static hosting the page fetches its token and its question from the service, on
+// another origin.
 func TestBrowserStaticPage(t *testing.T) {
 	ctx := browser(t)
 	r := newRig(t, 12)
@@ -215,15 +231,40 @@ func TestBrowserStaticPage(t *testing.T) {
 	if res, err := awaitChallenge(ctx); err != nil || !res.Solved {
 		t.Fatalf("%+v, %v", res, err)
 	}
+	got := questionState(t, ctx)
+	if q, ok := r.c.QuestionFor(got.Token, "fr"); !ok || got.ID != q.ID || got.Text != q.Text || !got.Hidden {
+		t.Fatalf("the page holds %+v, the token asks %+v", got, q)
+	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("button"))); err != nil {
 		t.Fatal(err)
 	}
-	if v := verdict(t, ctx); !strings.HasPrefix(v, "true ") || strings.Contains(v, "no form token") {
+	if v := verdict(t, ctx); !strings.HasPrefix(v, "true ") || strings.Contains(v, "question") {
 		t.Fatalf("verdict %q", v)
 	}
 }
 
-// When the service cannot be reached the question stays, required.
+type pageQuestion struct {
+	Token, ID, Text, Status string
+	Hidden, Required        bool
+}
+
+func questionState(t *testing.T, ctx context.Context) pageQuestion {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[pageQuestion](`({
+		Token: document.querySelector('[name="options[token]"]').value,
+		ID: document.querySelector('[name="options[question]"]').value,
+		Text: document.querySelector('.parvis-question-text').textContent,
+		Status: document.querySelector('[role=status]').textContent,
+		Hidden: document.querySelector('.parvis-question').hidden,
+		Required: document.querySelector('#a').required})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// When the service cannot be reached there is no token, hence no question yet: the page
+// says that one will be asked after sending, and the field is not required.
 func TestBrowserChallengeFails(t *testing.T) {
 	ctx := browser(t)
 	r := newRig(t, 12)
@@ -234,30 +275,67 @@ func TestBrowserChallengeFails(t *testing.T) {
 	if res, err := awaitChallenge(ctx); err != nil || res.Solved {
 		t.Fatalf("%+v, %v", res, err)
 	}
-	type state struct {
-		Hidden, Required bool
-		Status           string
-	}
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[state](`({
-		Hidden: document.querySelector('.parvis-question').hidden,
-		Required: document.querySelector('#a').required,
-		Status: document.querySelector('[role=status]').textContent})`))
-	if err != nil || s.Hidden || !s.Required || !strings.Contains(s.Status, "question") {
-		t.Fatalf("%+v, %v", s, err)
+	s := questionState(t, ctx)
+	if s.Hidden || s.Required || s.ID != QuestionPlaceholder || !strings.Contains(s.Text, "après l’envoi") ||
+		!strings.Contains(s.Status, "après l’envoi") {
+		t.Fatalf("%+v", s)
 	}
 }
 
-// Without JavaScript the question is the way through.
+// When the token came but the work cannot be done (here a difficulty past what the script
+// tries), the token's question shows, required, and answering it is the way through.
+func TestBrowserWorkFailsQuestionShown(t *testing.T) {
+	ctx := browser(t)
+	r := newRig(t, 12)
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.site.URL+"/hard/")); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := awaitChallenge(ctx); err != nil || res.Solved {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	s := questionState(t, ctx)
+	q, ok := r.c.QuestionFor(s.Token, "fr")
+	if !ok || s.Hidden || !s.Required || s.ID != q.ID || s.Text != q.Text || !strings.Contains(s.Status, "question") {
+		t.Fatalf("%+v, want the question %+v", s, q)
+	}
+	answer, _ := r.c.AnswerFor(s.Token)
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#a"), answer),
+		chromedp.Click(chromedp.CSS("button")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if v := verdict(t, ctx); !strings.HasPrefix(v, "true ") || !strings.Contains(v, "answered the question") {
+		t.Fatalf("verdict %q", v)
+	}
+}
+
+// Without JavaScript the question stamped into the page is the way through: the token's.
 func TestBrowserNoJavaScript(t *testing.T) {
 	ctx := browser(t)
 	r := newRig(t, DefaultDifficulty)
 	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatal(err)
 	}
-	answer := bank[indexOf(r.q)].answers[0]
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(r.site.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#a")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// Read through the DOM, as the page's own scripts are off.
+	token, err1 := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`[name="options[token]"]`)))
+	id, err2 := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`[name="options[question]"]`)))
+	text, err3 := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".parvis-question-text")))
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	q, ok := r.c.QuestionFor(token, "fr")
+	if !ok || q.ID != id || q.Text != text {
+		t.Fatalf("the page asks %q (%s), its token %+v", text, id, q)
+	}
+	answer, _ := r.c.AnswerFor(token)
+	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#a"), answer),
 		chromedp.Click(chromedp.CSS("button")),
 	); err != nil {

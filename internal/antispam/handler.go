@@ -1,12 +1,14 @@
 package antispam
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 )
 
-// ChallengeHandler answers GET ?form=<name> with {"token": "...", "difficulty": N}, for
-// pages served from static hosting, where no process stamps the forms. It sets no cookie,
+// ChallengeHandler answers GET ?form=<name>&lang=<fr|en> with {"token": "...", "difficulty":
+// N, "question": {"id": "...", "text": "..."}}, the question being the token's, for pages
+// served from static hosting, where no process stamps the forms. It sets no cookie,
 // forbids caching, and lets the configured origins read the answer (CORS, no credentials).
 // A form missing from Config.Forms is refused when Forms is set.
 func (c *Checker) ChallengeHandler() http.Handler {
@@ -35,8 +37,11 @@ func (c *Checker) ChallengeHandler() http.Handler {
 			jsonError(w, http.StatusNotFound, "unknown form")
 			return
 		}
-		tok := c.Issue(form, c.now())
-		body := `{"token":"` + tok + `","difficulty":` + strconv.Itoa(c.form(form).difficulty) + "}\n"
+		tok, nonce := c.issue(form, c.now())
+		q := c.question(nonce, r.URL.Query().Get("lang"))
+		text, _ := json.Marshal(q.Text) // escapes <, > and & too
+		body := `{"token":"` + tok + `","difficulty":` + strconv.Itoa(c.form(form).difficulty) +
+			`,"question":{"id":"` + q.ID + `","text":` + string(text) + "}}\n"
 		h.Set("Content-Type", "application/json")
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)

@@ -2,6 +2,7 @@ package antispam
 
 import (
 	"bytes"
+	"html"
 	"net/http"
 	"path"
 	"strconv"
@@ -11,39 +12,109 @@ import (
 
 // Stamp replaces every Placeholder in a page with a token issued now, for the form that
 // holds it: the enclosing <form>'s data-parvis-form attribute, or else the last segment of
-// its action (/api/v1/entries/{form}, and the Staticman route's property). A page without
-// Placeholder comes back as it is.
-func (c *Checker) Stamp(html []byte, now time.Time) []byte {
-	i := bytes.Index(html, []byte(Placeholder))
-	if i < 0 {
-		return html
+// its action (/api/v1/entries/{form}, and the Staticman route's property). In the same
+// <form> it fills in that token's question: its ID for QuestionPlaceholder, its text, in the
+// language of the page's <html lang>, inside the element QuestionTextTag opens. A page
+// without placeholders comes back as it is.
+func (c *Checker) Stamp(page []byte, now time.Time) []byte {
+	if !hasPlaceholder(page) {
+		return page
 	}
-	out := make([]byte, 0, len(html)+256)
-	form, scanned := "", 0
-	for i >= 0 {
-		form = lastForm(html[scanned:i], form)
-		out = append(out, html[scanned:i]...)
-		out = append(out, c.Issue(form, now)...)
-		scanned = i + len(Placeholder)
-		i = bytes.Index(html[scanned:], []byte(Placeholder))
-		if i >= 0 {
-			i += scanned
+	lang := "fr"
+	if i := indexFold(page, "<html"); i >= 0 {
+		tag := page[i+5:]
+		if j := bytes.IndexByte(tag, '>'); j >= 0 {
+			if v, ok := attr(tag[:j], "lang"); ok {
+				lang = v
+			}
 		}
 	}
-	return append(out, html[scanned:]...)
+	out := make([]byte, 0, len(page)+512)
+	var (
+		form, tok, nonce string // the current <form>'s name and token, once one was needed
+		taken            bool   // a token placeholder holds tok: the next one gets its own
+		q                Question
+		scanned          int
+		markers          = [...]string{Placeholder, QuestionPlaceholder, QuestionTextTag}
+		next             [len(markers)]int
+	)
+	for m := range markers {
+		next[m] = index(page, markers[m], 0)
+	}
+	for {
+		m := -1
+		for k := range markers {
+			if next[k] >= 0 && (m < 0 || next[k] < next[m]) {
+				m = k
+			}
+		}
+		if m < 0 {
+			break
+		}
+		i := next[m]
+		var opened bool
+		if form, opened = lastForm(page[scanned:i], form); opened {
+			tok = "" // another <form>, another token
+		}
+		if tok == "" || m == 0 && taken {
+			tok, nonce = c.issue(form, now)
+			q, taken = Question{}, false
+		}
+		if m > 0 && q.ID == "" {
+			q = c.question(nonce, lang)
+		}
+		switch m {
+		case 0:
+			out = append(append(out, page[scanned:i]...), tok...)
+			scanned, taken = i+len(Placeholder), true
+		case 1:
+			out = append(append(out, page[scanned:i]...), q.ID...)
+			scanned = i + len(QuestionPlaceholder)
+		case 2:
+			open := i + len(QuestionTextTag)
+			end := index(page, "</span>", open)
+			if end < 0 {
+				next[m] = -1
+				continue
+			}
+			out = append(append(out, page[scanned:open]...), html.EscapeString(q.Text)...)
+			scanned = end
+		}
+		for k := range markers {
+			if next[k] >= 0 && next[k] < scanned {
+				next[k] = index(page, markers[k], scanned)
+			}
+		}
+	}
+	return append(out, page[scanned:]...)
 }
 
-// lastForm returns the name of the last <form> tag opened in b, or name when there is none.
-func lastForm(b []byte, name string) string {
+func hasPlaceholder(page []byte) bool {
+	return bytes.Contains(page, []byte(Placeholder)) || bytes.Contains(page, []byte(QuestionPlaceholder))
+}
+
+// index finds s in b from offset from, as an offset in b, or -1.
+func index(b []byte, s string, from int) int {
+	if i := bytes.Index(b[from:], []byte(s)); i >= 0 {
+		return from + i
+	}
+	return -1
+}
+
+// lastForm returns the name of the last <form> tag opened in b, or name when there is none,
+// and whether b opens one.
+func lastForm(b []byte, name string) (string, bool) {
+	found := false
 	for {
 		i := indexFold(b, "<form")
 		if i < 0 {
-			return name
+			return name, found
 		}
 		b = b[i+5:]
 		if len(b) > 0 && !isSpace(b[0]) && b[0] != '>' {
 			continue
 		}
+		found = true
 		tag := b
 		if j := bytes.IndexByte(b, '>'); j >= 0 {
 			tag = b[:j]
@@ -199,7 +270,7 @@ func (w *stampWriter) finish() {
 	}
 	h := w.Header()
 	body := w.buf
-	if w.head || bytes.Contains(body, []byte(Placeholder)) {
+	if w.head || hasPlaceholder(body) {
 		// A HEAD cannot know the stamped length; it may be a page with forms.
 		body = w.c.Stamp(body, w.c.now())
 		h.Del("ETag")

@@ -2,6 +2,7 @@ package antispam
 
 import (
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -119,14 +120,25 @@ func TestChallengeHandler(t *testing.T) {
 	}
 	w := do("GET", "/api/v1/challenge?form=comment", "https://www.belcombe.fr")
 	var got struct {
-		Token      string `json:"token"`
-		Difficulty int    `json:"difficulty"`
+		Token      string   `json:"token"`
+		Difficulty int      `json:"difficulty"`
+		Question   Question `json:"question"`
 	}
 	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != 200 {
 		t.Fatalf("%d %q: %v", w.Code, w.Body, err)
 	}
 	if tok, ok := c.parse(got.Token); !ok || tok.form != "comment" || got.Difficulty != testDifficulty {
 		t.Errorf("answer %+v", got)
+	}
+	// Finding 5: the question is the token's, in the language asked for.
+	if q, _ := c.QuestionFor(got.Token, "fr"); got.Question != q || q.ID == "" {
+		t.Errorf("question %+v, the token's %+v", got.Question, q)
+	}
+	if err := json.Unmarshal(do("GET", "/api/v1/challenge?form=comment&lang=en", "").Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := c.QuestionFor(got.Token, "en"); got.Question != q || !strings.HasPrefix(q.ID, "en-") {
+		t.Errorf("question %+v, the token's %+v", got.Question, q)
 	}
 	hd := w.Header()
 	if hd.Get("Access-Control-Allow-Origin") != "https://www.belcombe.fr" || hd.Get("Cache-Control") != "no-store" ||
@@ -164,5 +176,55 @@ func TestChallengeHandler(t *testing.T) {
 	open.ChallengeHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/c?form=any_form", nil))
 	if rec.Code != 200 {
 		t.Errorf("open policy: %d", rec.Code)
+	}
+}
+
+// questionPage has two forms with a question each, the second asking it before its token,
+// and a stray question outside any form.
+const questionPage = `<!doctype html><html lang="en-GB"><body>
+<form action="/api/v1/entries/comment" data-parvis-form="comment">
+<input type="hidden" name="options[token]" value="parvis-form-token">
+<div class="parvis-question"><input type="hidden" name="options[question]" value="parvis-question-id">
+<label for="a"><span class="parvis-question-text">Asked after sending.</span></label><input id="a" name="options[answer]"></div>
+</form>
+<form action="/api/v1/entries/article">
+<input type="hidden" name="options[question]" value="parvis-question-id">
+<label for="b"><span class="parvis-question-text">Asked after sending.</span></label><input id="b" name="options[answer]">
+<input type="hidden" name="options[token]" value="parvis-form-token">
+</form>
+</body></html>`
+
+// Finding 5: the question a stamped page asks is its form's token's, in the page's
+// language, so that people without JavaScript answer the question Check will ask.
+func TestFinding5StampQuestion(t *testing.T) {
+	c := newChecker(t, nil)
+	out := string(c.Stamp([]byte(questionPage), t0))
+	if strings.Contains(out, Placeholder) || strings.Contains(out, QuestionPlaceholder) || strings.Contains(out, "Asked after") {
+		t.Fatalf("placeholder left:\n%s", out)
+	}
+	toks := tokenRE.FindAllString(out, -1)
+	ids := regexp.MustCompile(`en-[0-9a-f]{12}`).FindAllString(out, -1)
+	texts := regexp.MustCompile(`<span class="parvis-question-text">([^<]*)</span>`).FindAllStringSubmatch(out, -1)
+	if len(toks) != 2 || len(ids) != 2 || len(texts) != 2 || toks[0] == toks[1] {
+		t.Fatalf("%d tokens, %d IDs, %d texts in\n%s", len(toks), len(ids), len(texts), out)
+	}
+	for i, form := range []string{"comment", "article"} {
+		q, ok := c.QuestionFor(toks[i], "en")
+		if !ok || mustParse(c, toks[i]).form != form || q.ID != ids[i] || html.EscapeString(q.Text) != texts[i][1] {
+			t.Errorf("form %s: token %s asks %+v; the page %s %q", form, toks[i], q, ids[i], texts[i][1])
+		}
+	}
+	// Nothing else changed.
+	back := tokenRE.ReplaceAllString(out, Placeholder)
+	back = regexp.MustCompile(`en-[0-9a-f]{12}`).ReplaceAllString(back, QuestionPlaceholder)
+	back = regexp.MustCompile(`(<span class="parvis-question-text">)[^<]*</span>`).ReplaceAllString(back, "${1}Asked after sending.</span>")
+	if back != questionPage {
+		t.Errorf("Stamp changed more than the placeholders:\n%s", out)
+	}
+	// French by default; a text element without its end is left alone.
+	fr := string(c.Stamp([]byte(`<form action="/x/comment"><input value="parvis-form-token"><input value="parvis-question-id"><span class="parvis-question-text">…`), t0))
+	tok := tokenRE.FindString(fr)
+	if q, _ := c.QuestionFor(tok, "fr"); !strings.Contains(fr, `value="`+q.ID+`"`) || !strings.HasSuffix(fr, `<span class="parvis-question-text">…`) {
+		t.Errorf("%s", fr)
 	}
 }

@@ -6,10 +6,10 @@ import (
 	"unicode/utf8"
 )
 
-// latin folds the accented letters of Latin-1 and Latin Extended-A to plain lower case.
-var latin [0x180]string
-
-func init() {
+// latin folds the accented letters of Latin-1 and Latin Extended-A to plain lower case. It
+// is set by its initializer, not by init(): the numerals and the question bank are built
+// from folded words as the package's variables are initialized, before init() runs.
+var latin = func() (latin [0x180]string) {
 	for _, p := range [...]struct{ from, to string }{
 		{"ÀÁÂÃÄÅàáâãäåĀāĂăĄą", "a"}, {"ÇçĆćĈĉĊċČč", "c"}, {"ĎďĐđÐð", "d"},
 		{"ÈÉÊËèéêëĒēĔĕĖėĘęĚě", "e"}, {"ĜĝĞğĠġĢģ", "g"}, {"ĤĥĦħ", "h"},
@@ -23,7 +23,8 @@ func init() {
 			latin[r] = p.to
 		}
 	}
-}
+	return latin
+}()
 
 // fold reduces s to its words in lower case without accents, each between single spaces
 // (" pret rapide "), so that a whole word or phrase is found with strings.Contains.

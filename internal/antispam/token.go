@@ -33,8 +33,14 @@ type token struct {
 func newMAC(secret []byte) hash.Hash { return hmac.New(sha256.New, secret) }
 
 // Issue returns a fresh token for form, dated now, at the form's current difficulty (0 when
-// its challenge is off).
+// its challenge is off). Its question is QuestionFor(token, lang).
 func (c *Checker) Issue(form string, now time.Time) string {
+	tok, _ := c.issue(form, now)
+	return tok
+}
+
+// issue returns a fresh token and its nonce, as the token writes it.
+func (c *Checker) issue(form string, now time.Time) (string, string) {
 	var nonce [12]byte
 	rand.Read(nonce[:])
 	b := make([]byte, 0, 96+len(form))
@@ -45,11 +51,27 @@ func (c *Checker) Issue(form string, now time.Time) string {
 	b = append(b, '.')
 	b = strconv.AppendInt(b, int64(c.form(form).difficulty), 10)
 	b = append(b, '.')
+	at := len(b)
 	b = b64.AppendEncode(b, nonce[:])
 	sum := c.sign(b)
 	b = append(b, '.')
 	b = b64.AppendEncode(b, sum[:])
-	return string(b)
+	s := string(b)
+	return s, s[at : at+b64.EncodedLen(len(nonce))]
+}
+
+// Issued reads when a token says it was issued, without checking it (zero when it is not
+// a token): callers order their records by it. Only Check trusts a token.
+func Issued(token string) time.Time {
+	f := strings.SplitN(token, ".", 6)
+	if len(f) != 6 || f[0] != "p1" {
+		return time.Time{}
+	}
+	ms, err := strconv.ParseInt(f[2], 36, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }
 
 func (c *Checker) sign(body []byte) [sha256.Size]byte {

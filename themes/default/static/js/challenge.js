@@ -1,12 +1,15 @@
 // Parvis form challenge. Progressive enhancement only: without this file every form still
-// works, with its question. For each form[data-parvis-form] it takes the form's token (or
-// fetches one from the service named by data-parvis-challenge when the page is static),
-// finds the proof of work the token asks for, fills options[pow] and hides the question.
-// No cookie, no dependency, no origin but the service's.
+// works, with its question (stamped into the page by the service, or asked by the service
+// after sending). For each form[data-parvis-form] it takes the form's token (or fetches one
+// and its question from the service named by data-parvis-challenge when the page is
+// static), finds the proof of work the token asks for, fills options[pow] and hides the
+// question. If the work fails the token's question stays, required. No cookie, no
+// dependency, no origin but the service's.
 (function () {
   'use strict';
 
   var PLACEHOLDER = 'parvis-form-token';
+  var QUESTION_PLACEHOLDER = 'parvis-question-id';
   var TIMEOUT = 60000; // past this, the question stays
   var MAX_BITS = 30;
 
@@ -15,13 +18,15 @@
       working: 'Vérification anti-spam en cours…',
       done: 'Vérification anti-spam terminée.',
       wait: 'Envoi dès la fin de la vérification anti-spam…',
-      failed: 'La vérification automatique n’a pas abouti : merci de répondre à la question.'
+      failed: 'La vérification automatique n’a pas abouti : merci de répondre à la question.',
+      later: 'La vérification automatique n’a pas abouti : une question vous sera posée après l’envoi.'
     },
     en: {
       working: 'Anti-spam check in progress…',
       done: 'Anti-spam check done.',
       wait: 'Sending as soon as the anti-spam check is done…',
-      failed: 'The automatic check did not succeed: please answer the question.'
+      failed: 'The automatic check did not succeed: please answer the question.',
+      later: 'The automatic check did not succeed: a question will be asked once you send the form.'
     }
   };
 
@@ -176,13 +181,16 @@
     return f.length === 6 && f[0] === 'p1' ? parseInt(f[3], 10) : NaN;
   }
 
-  function getToken(form, name, input) {
+  // getToken takes the form's stamped token, or fetches a token and its question, which it
+  // puts in the page: the question must be the token's to be answered.
+  function getToken(form, name, input, lang) {
     if (input.value && input.value !== PLACEHOLDER) {
       return Promise.resolve({ token: input.value, difficulty: difficultyOf(input.value) });
     }
     var url = form.getAttribute('data-parvis-challenge');
     if (!url || !name || !window.fetch) return Promise.reject(new Error('no challenge URL'));
-    url += (url.indexOf('?') < 0 ? '?' : '&') + 'form=' + encodeURIComponent(name);
+    url += (url.indexOf('?') < 0 ? '?' : '&') + 'form=' + encodeURIComponent(name) +
+      '&lang=' + encodeURIComponent(lang);
     return fetch(url, { credentials: 'omit', cache: 'no-store', headers: { Accept: 'application/json' } })
       .then(function (r) {
         if (!r.ok) throw new Error('challenge: HTTP ' + r.status);
@@ -193,6 +201,12 @@
           throw new Error('challenge: bad answer');
         }
         input.value = c.token;
+        var id = field(form, 'options[question]');
+        var text = form.querySelector('.parvis-question-text');
+        if (id && c.question && typeof c.question.id === 'string' && typeof c.question.text === 'string') {
+          id.value = c.question.id;
+          if (text) text.textContent = c.question.text;
+        }
         return { token: c.token, difficulty: c.difficulty };
       });
   }
@@ -216,8 +230,9 @@
       pow.name = 'options[pow]';
       form.appendChild(pow);
     }
-    var lang = (form.closest('[lang]') || document.documentElement).getAttribute('lang') || 'fr';
-    var msg = MESSAGES[lang.slice(0, 2).toLowerCase()] || MESSAGES.fr;
+    var lang = ((form.closest('[lang]') || document.documentElement).getAttribute('lang') || 'fr')
+      .slice(0, 2).toLowerCase();
+    var msg = MESSAGES[lang] || MESSAGES.fr;
     var question = form.querySelector('.parvis-question');
     var status = document.createElement('p');
     status.className = 'parvis-status';
@@ -227,14 +242,14 @@
     else form.appendChild(status);
 
     // While the work goes on the question is optional, so that an early submit reaches the
-    // handler below instead of stopping at the browser's "required" message.
-    var required = question ? question.querySelectorAll('[required]') : [];
-    var i;
-    for (i = 0; i < required.length; i++) required[i].required = false;
+    // handler below instead of stopping at the browser's "required" message. It is made
+    // required if the work fails and the page holds the token's question.
+    var answer = field(form, 'options[answer]');
+    if (answer) answer.required = false;
 
     var state = 'working', waiting = false, t0 = now();
     status.textContent = msg.working;
-    var done = getToken(form, name, input)
+    var done = getToken(form, name, input, lang)
       .then(function (t) {
         var bits = t.difficulty;
         if (bits === 0) return '';
@@ -250,8 +265,10 @@
       }, function () {
         state = 'failed';
         pow.value = '';
-        for (i = 0; i < required.length; i++) required[i].required = true;
-        status.textContent = question ? msg.failed : '';
+        var id = field(form, 'options[question]');
+        var asked = id && id.value && id.value !== QUESTION_PLACEHOLDER;
+        if (answer && asked) answer.required = true;
+        status.textContent = !question ? '' : asked ? msg.failed : msg.later;
         emit(false);
       });
 
@@ -279,9 +296,12 @@
         if (state === 'done') {
           if (form.requestSubmit) form.requestSubmit(submitter);
           else form.submit();
-        } else if (question) {
-          var answer = question.querySelector('input, textarea, select');
-          if (answer) answer.focus();
+        } else if (question && answer && answer.required) {
+          answer.focus();
+        } else {
+          // No question in the page: the service asks one after sending.
+          if (form.requestSubmit) form.requestSubmit(submitter);
+          else form.submit();
         }
       });
     });
