@@ -2,13 +2,18 @@ package forms
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
-	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/parvis/parvis/internal/doccheck"
 )
 
 // A published document must not name the citizen who sent it, nor the people who wrote or
@@ -16,30 +21,31 @@ import (
 // name, their initials, the printer and a path to their home folder in a document's
 // metadata. Scrubbing removes those and keeps the content.
 
-var errProtected = errors.New("password-protected")
+// errProtected is the checks' own: a protected file is refused by them, or here when a
+// scrub is asked of one directly.
+var errProtected = doccheck.ErrProtected
 
-// odfPersonal matches the elements of an OpenDocument's XML parts that hold a person's
-// name or their machine's: authors (of the document, of tracked changes, of comments),
-// initials, who printed it, and custom properties, whose values could be anything.
-// Their text is emptied; the elements stay, so the XML stays valid for any schema.
-var odfPersonal = func() *regexp.Regexp {
-	names := strings.Join([]string{"dc:creator", "meta:initial-creator", "meta:printed-by", "meta:creator-initials", "meta:user-defined"}, "|")
-	return regexp.MustCompile(`(<(?:` + names + `)\b[^>]*>)[^<]*(</(?:` + names + `)>)`)
-}()
-
-// odfMachine matches what names the sender's machine: the template's path (often in a
-// home folder), and in settings.xml the printer and its driver's setup.
+// odfPersonal are the elements of an OpenDocument's XML parts that hold a person's name or
+// their machine's: authors (of the document, of tracked changes, of comments), initials,
+// who printed it, and custom properties, whose values could be anything. Their text is
+// emptied; the elements stay, so the XML stays valid for any schema. odfTemplate, the
+// template's path (often in a home folder), is dropped; in settings.xml, odfPrinter's
+// printer and its driver's setup are emptied.
 var (
-	odfTemplate = regexp.MustCompile(`<meta:template\b[^>]*/>`)
-	odfPrinter  = regexp.MustCompile(`(<config:config-item config:name="(?:PrinterName|PrinterSetup)"[^>]*>)[^<]*(</config:config-item>)`)
+	odfPersonal = []string{"dc:creator", "meta:initial-creator", "meta:printed-by", "meta:creator-initials", "meta:user-defined"}
+	odfTemplate = "meta:template"
+	odfPrinter  = "config:config-item"
 )
 
-// maxODFInflated bounds what an OpenDocument file may unpack to while being scrubbed.
-const maxODFInflated = 128 << 20
+// maxScrubbedText bounds the text of one personal element, and any tag the scrubber
+// holds: a name is a few bytes, a printer's setup a few KiB.
+const maxScrubbedText = 1 << 20
 
 // scrubODF rewrites an OpenDocument file without the personal metadata of its XML parts,
 // without the metadata of its JPEG and PNG pictures, and without what the zip format itself
-// may carry (comments, owner IDs in extra fields).
+// may carry (comments, owner IDs in extra fields, times). Every entry is streamed from the
+// input to the output through small buffers: none is held whole, so the memory it takes
+// is the output's, about the input's size.
 // A password-protected file cannot be read, hence not scrubbed: errProtected.
 func scrubODF(data []byte) ([]byte, error) {
 	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
@@ -47,45 +53,16 @@ func scrubODF(data []byte) ([]byte, error) {
 		return nil, err
 	}
 	var out bytes.Buffer
+	out.Grow(len(data) + len(data)/8)
 	w := zip.NewWriter(&out)
-	budget := int64(maxODFInflated)
+	left := max(int64(64<<20), 16*int64(len(data)))
+	buf := make([]byte, 32<<10)
 	for _, e := range z.File {
 		if e.Flags&0x1 != 0 {
 			return nil, errProtected // zip-level encryption
 		}
-		b, err := readEntry(e, &budget)
-		if err != nil {
+		if err := scrubEntry(w, e, &left, buf); err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Name, err)
-		}
-		switch {
-		case e.Name == "META-INF/manifest.xml" && bytes.Contains(b, []byte("encryption-data")):
-			return nil, errProtected // ODF encryption, declared in the manifest
-		case strings.HasSuffix(e.Name, ".xml"):
-			b = odfPersonal.ReplaceAll(b, []byte("$1$2"))
-			b = odfTemplate.ReplaceAll(b, nil)
-			if e.Name == "settings.xml" {
-				b = odfPrinter.ReplaceAll(b, []byte("$1$2"))
-			}
-		case strings.HasPrefix(e.Name, "Pictures/"):
-			switch sniff(b) {
-			case "image/jpeg":
-				b = stripJPEG(b)
-			case "image/png":
-				b = stripPNG(b)
-			}
-		}
-		// A fresh header: the name, the method and a fixed time, nothing else of the
-		// original's (its extra fields may hold the owner's user ID).
-		h := &zip.FileHeader{Name: e.Name, Method: zip.Deflate, Modified: odfTime}
-		if e.Name == "mimetype" || e.Method == zip.Store {
-			h.Method = zip.Store // the standard wants mimetype first and stored
-		}
-		fw, err := w.CreateHeader(h)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := fw.Write(b); err != nil {
-			return nil, err
 		}
 	}
 	if err := w.Close(); err != nil {
@@ -98,20 +75,198 @@ func scrubODF(data []byte) ([]byte, error) {
 // worked on the file.
 var odfTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func readEntry(e *zip.File, budget *int64) ([]byte, error) {
-	r, err := e.Open()
+func scrubEntry(w *zip.Writer, e *zip.File, left *int64, buf []byte) error {
+	rc, err := e.Open()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer r.Close()
-	b, err := io.ReadAll(io.LimitReader(r, *budget+1))
+	defer rc.Close()
+	r := bufio.NewReaderSize(&budgeted{r: rc, left: left}, 32<<10)
+	if e.Name == "mimetype" {
+		// Stored, with its sizes in its header and no extra field, as the standard asks:
+		// readers find the type at a fixed offset.
+		b, err := io.ReadAll(io.LimitReader(r, 101))
+		if err != nil || len(b) > 100 {
+			return errors.New("not a media type")
+		}
+		fw, err := w.CreateRaw(&zip.FileHeader{Name: e.Name, Method: zip.Store, CRC32: crc32.ChecksumIEEE(b),
+			CompressedSize64: uint64(len(b)), UncompressedSize64: uint64(len(b)), ModifiedDate: dosDate(odfTime)})
+		if err != nil {
+			return err
+		}
+		_, err = fw.Write(b)
+		return err
+	}
+	// A fresh header: the name, the method and a fixed time, nothing else of the
+	// original's (its extra fields may hold the owner's user ID).
+	h := &zip.FileHeader{Name: e.Name, Method: zip.Deflate, Modified: odfTime}
+	if e.Method == zip.Store {
+		h.Method = zip.Store
+	}
+	if e.Name == "META-INF/manifest.xml" {
+		// ODF encryption is declared in the manifest, a few KiB: looked at before it goes.
+		head, _ := r.Peek(min(r.Size(), 32<<10))
+		if bytes.Contains(head, []byte("encryption-data")) {
+			return errProtected
+		}
+	}
+	fw, err := w.CreateHeader(h)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if *budget -= int64(len(b)); *budget < 0 {
-		return nil, errors.New("unpacks to too much")
+	switch {
+	case strings.HasSuffix(e.Name, ".xml"):
+		return scrubXML(fw, r, e.Name == "settings.xml")
+	case strings.HasPrefix(e.Name, "Pictures/"):
+		return stripImage(fw, r)
 	}
-	return b, nil
+	_, err = io.CopyBuffer(fw, r, buf)
+	return err
+}
+
+func dosDate(t time.Time) uint16 {
+	return uint16((t.Year()-1980)<<9 | int(t.Month())<<5 | t.Day())
+}
+
+// budgeted counts what an entry unpacks to against the file's allowance.
+type budgeted struct {
+	r    io.Reader
+	left *int64
+}
+
+func (b *budgeted) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if *b.left -= int64(n); *b.left < 0 {
+		return n, errors.New("unpacks to too much")
+	}
+	return n, err
+}
+
+// scrubXML copies an XML part with the text of the personal elements emptied, the template
+// reference dropped and, in settings.xml, the printer's name and setup emptied. It reads
+// tag by tag: only a personal element's tag and text are held, each under
+// maxScrubbedText.
+func scrubXML(w io.Writer, r *bufio.Reader, settings bool) error {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	var name, tag, text []byte
+	atTag := false // just past a '<' read by the previous step
+	for {
+		if !atTag {
+			chunk, err := r.ReadSlice('<')
+			if err == bufio.ErrBufferFull {
+				bw.Write(chunk)
+				continue
+			}
+			if err == io.EOF {
+				bw.Write(chunk)
+				return bw.Flush()
+			}
+			if err != nil {
+				return err
+			}
+			bw.Write(chunk[:len(chunk)-1])
+		}
+		atTag = false
+		// The tag's name, up to the first byte that ends it.
+		name = name[:0]
+		for len(name) < 256 {
+			c, err := r.ReadByte()
+			if err != nil {
+				break
+			}
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/' && len(name) > 0 || c == '>' {
+				r.UnreadByte()
+				break
+			}
+			name = append(name, c)
+		}
+		personal := slices.Contains(odfPersonal, string(name))
+		template := string(name) == odfTemplate
+		printer := settings && string(name) == odfPrinter
+		if !personal && !template && !printer {
+			bw.WriteByte('<')
+			bw.Write(name)
+			if err := copyThrough(bw, r, '>'); err != nil {
+				return err
+			}
+			continue
+		}
+		tag = append(append(tag[:0], '<'), name...)
+		rest, err := readUpTo(r, '>', tag)
+		if err != nil {
+			return err
+		}
+		tag = rest
+		selfClosing := bytes.HasSuffix(tag, []byte("/>"))
+		switch {
+		case template && selfClosing:
+			continue // dropped
+		case template, selfClosing,
+			printer && !bytes.Contains(tag, []byte(`config:name="PrinterName"`)) && !bytes.Contains(tag, []byte(`config:name="PrinterSetup"`)):
+			bw.Write(tag)
+			continue
+		}
+		bw.Write(tag)
+		// The element's text, emptied when the element's end tag follows it.
+		text, err = readUpTo(r, '<', text[:0])
+		if err == io.EOF {
+			bw.Write(text)
+			return bw.Flush()
+		}
+		if err != nil {
+			return err
+		}
+		text = text[:len(text)-1]
+		closers := odfPersonal
+		if printer {
+			closers = []string{odfPrinter}
+		}
+		if !closes(r, closers) {
+			bw.Write(text)
+		}
+		atTag = true // the '<' read is the next tag's
+	}
+}
+
+// copyThrough copies up to and including the byte end.
+func copyThrough(w *bufio.Writer, r *bufio.Reader, end byte) error {
+	for {
+		chunk, err := r.ReadSlice(end)
+		w.Write(chunk)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF {
+			return nil
+		}
+		return err
+	}
+}
+
+// readUpTo appends to buf up to and including end, at most maxScrubbedText bytes.
+func readUpTo(r *bufio.Reader, end byte, buf []byte) ([]byte, error) {
+	for {
+		chunk, err := r.ReadSlice(end)
+		buf = append(buf, chunk...)
+		if len(buf) > maxScrubbedText {
+			return nil, errors.New("a metadata element longer than 1 MiB")
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return buf, err
+	}
+}
+
+// closes reports whether the bytes after a '<' are the end tag of one of names.
+func closes(r *bufio.Reader, names []string) bool {
+	for _, n := range names {
+		want := "/" + n + ">"
+		if b, err := r.Peek(len(want)); err == nil && string(b) == want {
+			return true
+		}
+	}
+	return false
 }
 
 // PDF metadata is blanked in place: the bytes of a value are overwritten with as many
@@ -129,13 +284,14 @@ var pdfPersonalKeys = [][]byte{[]byte("/Author"), []byte("/Authors"), []byte("/L
 // xmpPersonal are the XMP properties that name people or their machines.
 var xmpPersonal = []string{"dc:creator", "dc:contributor", "dc:publisher", "dc:rights", "pdfx:Author", "pdfx:Company", "photoshop:AuthorsPosition", "photoshop:CaptionWriter", "xmpRights:Owner"}
 
-// scrubPDF returns a copy of a PDF with the people named in its metadata blanked. An
-// encrypted PDF's strings cannot be read, hence not blanked: errProtected.
+// scrubPDF blanks, in data itself, the people named in a PDF's metadata, and returns it: it
+// takes no memory beyond the file's. An encrypted PDF's strings cannot be read, hence not
+// blanked: errProtected, data untouched.
 func scrubPDF(data []byte) ([]byte, error) {
 	if encrypted(data) {
 		return nil, errProtected
 	}
-	b := bytes.Clone(data)
+	b := data
 	lookups := 0
 	for _, key := range pdfPersonalKeys {
 		eachName(b, key, func(at int) bool {
@@ -320,60 +476,99 @@ func blankXMP(b []byte, prop string) {
 	}
 }
 
-// stripJPEG drops a JPEG's EXIF and XMP (APP1: camera, GPS position, author), IPTC (APP13)
-// and comments, segment by segment, leaving the pixels as they were: no decoding, hence no
-// decompression bomb to fear in a picture that a document carries. A JPEG it cannot walk
-// comes back as it was.
-func stripJPEG(b []byte) []byte {
-	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
-		return b
+// stripImage copies a picture, without its metadata when it is a JPEG or a PNG.
+func stripImage(w io.Writer, r *bufio.Reader) error {
+	head, _ := r.Peek(8)
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xD8}):
+		return stripJPEG(w, r)
+	case bytes.HasPrefix(head, []byte(pngSignature)):
+		return stripPNG(w, r)
 	}
-	out := append(make([]byte, 0, len(b)), 0xFF, 0xD8)
-	for i := 2; ; {
-		if i+4 > len(b) || b[i] != 0xFF {
-			return b
-		}
-		marker := b[i+1]
-		if marker == 0xFF { // fill byte
-			i++
-			continue
-		}
-		n := int(b[i+2])<<8 | int(b[i+3])
-		if n < 2 || i+2+n > len(b) {
-			return b
-		}
-		if marker == 0xDA { // start of scan: the entropy-coded data and the rest, as they are
-			return append(out, b[i:]...)
-		}
-		if marker != 0xE1 && marker != 0xED && marker != 0xFE {
-			out = append(out, b[i:i+2+n]...)
-		}
-		i += 2 + n
-	}
+	_, err := io.Copy(w, r)
+	return err
 }
 
+// stripJPEG drops a JPEG's EXIF and XMP (APP1: camera, GPS position, author), IPTC (APP13)
+// and comments, segment by segment, leaving the pixels as they were: no decoding, hence no
+// decompression bomb to fear in a picture that a document carries. It streams: from where
+// it cannot walk the segments any more, the rest is copied as it is.
+func stripJPEG(w io.Writer, r *bufio.Reader) error {
+	if _, err := io.CopyN(w, r, 2); err != nil {
+		return ignoreEOF(err)
+	}
+	for {
+		h, err := r.Peek(4)
+		if err != nil || h[0] != 0xFF {
+			break
+		}
+		marker := h[1]
+		if marker == 0xFF { // fill byte
+			r.Discard(1)
+			continue
+		}
+		n := int64(h[2])<<8 | int64(h[3])
+		if n < 2 || marker == 0xDA { // start of scan: the entropy-coded data and the rest, as they are
+			break
+		}
+		if marker == 0xE1 || marker == 0xED || marker == 0xFE {
+			if _, err := r.Discard(int(2 + n)); err != nil {
+				return ignoreEOF(err)
+			}
+			continue
+		}
+		if _, err := io.CopyN(w, r, 2+n); err != nil {
+			return ignoreEOF(err)
+		}
+	}
+	_, err := io.Copy(w, r)
+	return err
+}
+
+const pngSignature = "\x89PNG\r\n\x1a\n"
+
 // stripPNG drops a PNG's text chunks (which hold authors and comments), its EXIF chunk and
-// its time stamp. A PNG it cannot walk comes back as it was.
-func stripPNG(b []byte) []byte {
-	const sig = "\x89PNG\r\n\x1a\n"
-	if !bytes.HasPrefix(b, []byte(sig)) {
-		return b
+// its time stamp, chunk by chunk, streaming like stripJPEG.
+func stripPNG(w io.Writer, r *bufio.Reader) error {
+	if _, err := io.CopyN(w, r, int64(len(pngSignature))); err != nil {
+		return ignoreEOF(err)
 	}
-	out := append(make([]byte, 0, len(b)), sig...)
-	for i := len(sig); i < len(b); {
-		if i+12 > len(b) {
-			return b
+	for {
+		h, err := r.Peek(8)
+		if err != nil {
+			break
 		}
-		n := int(b[i])<<24 | int(b[i+1])<<16 | int(b[i+2])<<8 | int(b[i+3])
-		if n < 0 || n > len(b)-i-12 {
-			return b
+		n := int64(binary.BigEndian.Uint32(h))
+		if n > 1<<31-1 {
+			break
 		}
-		switch string(b[i+4 : i+8]) {
+		switch string(h[4:8]) {
 		case "tEXt", "zTXt", "iTXt", "eXIf", "tIME":
+			if _, err := r.Discard(int(12 + n)); err != nil {
+				return ignoreEOF(err)
+			}
 		default:
-			out = append(out, b[i:i+12+n]...)
+			if _, err := io.CopyN(w, r, 12+n); err != nil {
+				return ignoreEOF(err)
+			}
 		}
-		i += 12 + n
 	}
-	return out
+	_, err := io.Copy(w, r)
+	return err
+}
+
+// ignoreEOF: a picture that ends early is copied as far as it goes.
+func ignoreEOF(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return nil
+	}
+	return err
+}
+
+func pdfDelimiter(c byte) bool {
+	switch c {
+	case 0, '\t', '\n', '\f', '\r', ' ', '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
+		return true
+	}
+	return false
 }

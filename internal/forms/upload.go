@@ -1,15 +1,15 @@
 package forms
 
 import (
-	"archive/zip"
-	"bytes"
-	"compress/zlib"
 	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/parvis/parvis/internal/doccheck"
 )
 
 // extensions name a file by its real type.
@@ -17,6 +17,12 @@ var extensions = map[string]string{
 	"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
 	"application/pdf": ".pdf", odt: ".odt", ods: ".ods", odp: ".odp",
 }
+
+// docSlots bounds how many documents are checked or scrubbed at once, as imageSlots does
+// for images: a check is CPU-bound and holds up to an object stream (8 MiB) and its parse
+// (a few MiB); two or three at a time keep a flood of documents within a few tens of MiB,
+// however many wait.
+var docSlots = make(chan struct{}, max(2, min(3, runtime.GOMAXPROCS(0))))
 
 // checkUpload reads an upload and checks it by its content: its size, its type as sniffed
 // and then parsed, an image's dimensions, a document's active content. The costly part of
@@ -32,7 +38,9 @@ func (f *Form) checkUpload(fl *field, fh *multipart.FileHeader) (*Upload, *Probl
 		return nil, damaged
 	}
 	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, int64(fl.max)+1))
+	// One buffer of the file's size: the whole upload is read once, never grown by copies.
+	data := make([]byte, 0, min(fh.Size, int64(fl.max))+1)
+	data, err = readAll(io.LimitReader(r, int64(fl.max)+1), data)
 	switch {
 	case err != nil || len(data) == 0:
 		return nil, damaged
@@ -58,18 +66,58 @@ func (f *Form) checkUpload(fl *field, fh *multipart.FileHeader) (*Upload, *Probl
 			return nil, &Problem{Code: CodeDimensions, Label: fl.label, Limit: max(1, limit/1e6)}
 		}
 		u.Width, u.Height = w, h
-	case "application/pdf":
-		err = checkPDF(data)
-	default:
-		err = checkODF(data, mt)
+		return u, nil
 	}
-	switch {
-	case errors.Is(err, errActive):
-		return nil, &Problem{Code: CodeUnsafe, Label: fl.label}
-	case err != nil:
-		return nil, damaged
+	rep, err := checkDocument(data, mt)
+	if p := docProblem(fl, err); p != nil {
+		return nil, p
 	}
+	u.Links = rep.Links
 	return u, nil
+}
+
+// checkDocument checks a PDF or OpenDocument file (see package doccheck), within docSlots.
+func checkDocument(data []byte, mt string) (doccheck.Report, error) {
+	docSlots <- struct{}{}
+	defer func() { <-docSlots }()
+	if mt == "application/pdf" {
+		return doccheck.PDF(data)
+	}
+	return doccheck.ODF(data, mt)
+}
+
+// docProblem says why a document was refused: active content, a password, a file that
+// unpacks to more than it may (its Limit says how much), or one that cannot be read.
+func docProblem(fl *field, err error) *Problem {
+	var e *doccheck.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, doccheck.ErrActive):
+		return &Problem{Code: CodeUnsafe, Label: fl.label}
+	case errors.Is(err, doccheck.ErrProtected):
+		return &Problem{Code: CodeProtected, Label: fl.label}
+	case errors.Is(err, doccheck.ErrBomb) && errors.As(err, &e):
+		return &Problem{Code: CodeTooLarge, Label: fl.label, Limit: e.Limit}
+	}
+	return &Problem{Code: CodeFormat, Label: fl.label, Want: "file"}
+}
+
+// readAll reads r to its end into buf, which has room for all of it and one more byte.
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, 4096)
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // finishUpload re-encodes an image: that drops its metadata (EXIF, GPS position, comments)
@@ -87,9 +135,13 @@ func (f *Form) finishUpload(fl *field, u *Upload) *Problem {
 			u.Width, u.Height = w, h
 		}
 	case "application/pdf":
+		docSlots <- struct{}{}
 		data, err = scrubPDF(u.Data)
+		<-docSlots
 	default:
+		docSlots <- struct{}{}
 		data, err = scrubODF(u.Data)
+		<-docSlots
 	}
 	switch {
 	case errors.Is(err, errProtected):
@@ -113,174 +165,12 @@ func sniff(data []byte) string {
 	return ct
 }
 
-// odfType reads the media type an OpenDocument file declares in its first entry.
+// odfType reads the media type an OpenDocument file declares in its first entry, from
+// that entry's header alone: nothing is unpacked before the checks.
 func odfType(data []byte) string {
-	// The first local header names "mimetype", stored, as the ODF standard requires.
-	if len(data) < 38 || string(data[30:38]) != "mimetype" {
-		return ""
-	}
-	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil || len(z.File) == 0 {
-		return ""
-	}
-	first := z.File[0]
-	if first.Name != "mimetype" || first.Method != zip.Store || first.UncompressedSize64 > 100 {
-		return ""
-	}
-	r, err := first.Open()
-	if err != nil {
-		return ""
-	}
-	defer r.Close()
-	b, err := io.ReadAll(io.LimitReader(r, 101))
-	if err != nil {
-		return ""
-	}
-	switch t := string(b); t {
+	switch t := doccheck.MediaType(data); t {
 	case odt, ods, odp:
 		return t
 	}
 	return ""
-}
-
-var errActive = errors.New("active content")
-
-// checkODF checks that an OpenDocument file has its content and manifest, and no macros.
-func checkODF(data []byte, mt string) error {
-	if odfType(data) != mt {
-		return errors.New("not an OpenDocument file")
-	}
-	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return err
-	}
-	var content, manifest bool
-	for _, e := range z.File {
-		switch {
-		case e.Name == "content.xml":
-			content = true
-		case e.Name == "META-INF/manifest.xml":
-			manifest = true
-		case strings.HasPrefix(e.Name, "Basic/"), strings.HasPrefix(e.Name, "Scripts/"):
-			return errActive
-		}
-	}
-	if !content || !manifest {
-		return errors.New("an OpenDocument file without content.xml or its manifest")
-	}
-	return nil
-}
-
-// PDF names that run or carry something when the file is opened.
-var activeNames = []string{"JavaScript", "JS", "Launch", "EmbeddedFile", "EmbeddedFiles", "RichMedia", "XFA"}
-
-const maxInflated = 256 << 20 // the most a PDF's streams may unpack to while being checked
-
-// checkPDF checks a PDF's header and end marker, and looks for active content in its
-// objects, including those packed in compressed streams.
-func checkPDF(data []byte) error {
-	if !bytes.HasPrefix(data, []byte("%PDF-1.")) && !bytes.HasPrefix(data, []byte("%PDF-2.")) {
-		return errors.New("no PDF header")
-	}
-	tail := data[max(0, len(data)-1024):]
-	if !bytes.Contains(tail, []byte("%%EOF")) {
-		return errors.New("no %%EOF: the file is incomplete")
-	}
-	if hasActiveName(data) {
-		return errActive
-	}
-	budget := int64(maxInflated)
-	for rest := data; ; {
-		i := bytes.Index(rest, []byte("stream"))
-		if i < 0 {
-			return nil
-		}
-		rest = rest[i+len("stream"):]
-		if bytes.HasPrefix(rest, []byte("\r\n")) {
-			rest = rest[2:]
-		} else if bytes.HasPrefix(rest, []byte("\n")) {
-			rest = rest[1:]
-		} else {
-			continue // "endstream", or the word in text
-		}
-		zr, err := zlib.NewReader(bytes.NewReader(rest))
-		if err != nil {
-			continue // not a Flate stream: images, fonts
-		}
-		var buf bytes.Buffer
-		n, _ := io.Copy(&buf, io.LimitReader(zr, budget+1))
-		zr.Close()
-		if budget -= n; budget < 0 {
-			return errActive // too much to check: a bomb, or a file no one should have to open
-		}
-		if hasActiveName(buf.Bytes()) {
-			return errActive
-		}
-	}
-}
-
-// hasActiveName finds a PDF name of activeNames, also when spelled with #xx escapes.
-func hasActiveName(b []byte) bool {
-	for off := 0; ; {
-		i := bytes.IndexByte(b[off:], '/')
-		if i < 0 {
-			return false
-		}
-		start := off + i + 1
-		end := start
-		for end < len(b) && !pdfDelimiter(b[end]) {
-			end++
-		}
-		off = end
-		if end == start || end-start > 60 {
-			continue
-		}
-		name := b[start:end]
-		if bytes.IndexByte(name, '#') >= 0 {
-			name = unescapeName(name)
-		}
-		if slices.Contains(activeNames, string(name)) {
-			return true
-		}
-	}
-}
-
-func pdfDelimiter(c byte) bool {
-	switch c {
-	case 0, '\t', '\n', '\f', '\r', ' ', '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
-		return true
-	}
-	return false
-}
-
-func unescapeName(n []byte) []byte {
-	out := make([]byte, 0, len(n))
-	for i := 0; i < len(n); i++ {
-		if n[i] == '#' && i+2 < len(n) {
-			if v, ok := unhex(n[i+1], n[i+2]); ok {
-				out = append(out, v)
-				i += 2
-				continue
-			}
-		}
-		out = append(out, n[i])
-	}
-	return out
-}
-
-func unhex(a, b byte) (byte, bool) {
-	val := func(c byte) (byte, bool) {
-		switch {
-		case '0' <= c && c <= '9':
-			return c - '0', true
-		case 'a' <= c && c <= 'f':
-			return c - 'a' + 10, true
-		case 'A' <= c && c <= 'F':
-			return c - 'A' + 10, true
-		}
-		return 0, false
-	}
-	x, ok1 := val(a)
-	y, ok2 := val(b)
-	return x<<4 | y, ok1 && ok2
 }
