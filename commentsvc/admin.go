@@ -38,14 +38,6 @@ const (
 	loginTokenAge = 12 * time.Hour  // the login form's pre-session token
 	flashAge      = 5 * time.Minute // a flash message not shown by then is dropped
 
-	// Lockout: an account, or an address, is locked for lockTime after this many failures
-	// within failureWindow. An address gets more tries than an account because several
-	// moderators may share one (an office behind one router).
-	maxFailuresAccount = 5
-	maxFailuresAddress = 10
-	failureWindow      = 15 * time.Minute
-	lockTime           = 15 * time.Minute
-
 	adminPageSize = 25  // rows of the queue
 	maxBulk       = 100 // submissions decided by one bulk action
 	maxFormBytes  = 64 << 10
@@ -75,6 +67,7 @@ type admin struct {
 	bcryptSlots chan struct{}
 	dummyOnce   sync.Once
 	dummyHash   []byte
+	gate        loginGate // password checks under way, per address
 
 	excerptMu sync.Mutex
 	excerpts  map[string]string // pending submissions' excerpts: a change's content is fixed

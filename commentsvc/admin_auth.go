@@ -8,13 +8,13 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -45,20 +45,6 @@ func (a *admin) mac(purpose string, parts ...string) string {
 		m.Write([]byte(p))
 	}
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// secure reports whether the browser reached the service over HTTPS: directly, or through
-// a proxy on loopback that says so (the same trust clientIP gives X-Forwarded-For).
-func secure(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback() && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 func (a *admin) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
@@ -253,19 +239,147 @@ func (a *admin) accountCost() int {
 // that made-up names cannot fill the store.
 var loginName = regexp.MustCompile(`^[a-z0-9_.-]{1,40}$`)
 
-// lockKey is a failure counter and the failures it allows.
-type lockKey struct {
-	key string
-	max int
+// Sign-in throttling. Failures are counted per client address (an IPv6 client by its /64),
+// per browser that has signed in to the account before (it carries a signed cookie), and
+// per account. Past a few failures a count holds the next attempt back for a delay that
+// doubles at each failure, and an address or a browser that keeps failing is refused for
+// a while.
+//
+// Which counts hold an attempt back depends on who makes it. A browser that signed in to
+// the account before answers for itself alone. Otherwise the address's count applies, and
+// the account's too unless the address signed in to the account recently; the account's
+// delay then runs from that address's own last failure, so that an address's first try is
+// never held back by what others did. A flood against an account from a thousand addresses
+// thus slows strangers, never the moderator at her own desk, and never turns into a lockout
+// of the right password.
+type throttle struct {
+	free     int           // failures without delay
+	delay    time.Duration // the first delay, doubled at each failure after it
+	maxDelay time.Duration
+	block    int // failures from which attempts wait blockFor (0: never)
+	blockFor time.Duration
 }
 
-// lockKeys are the counters a login attempt is checked and counted against.
-func lockKeys(name, ip string) []lockKey {
-	keys := []lockKey{{"addr:" + ip, maxFailuresAddress}}
-	if loginName.MatchString(name) {
-		keys = append(keys, lockKey{"user:" + name, maxFailuresAccount})
+var (
+	addrThrottle    = throttle{free: 5, delay: time.Second, maxDelay: time.Minute, block: 20, blockFor: 15 * time.Minute}
+	browserThrottle = addrThrottle
+	accountThrottle = throttle{free: 5, delay: time.Second, maxDelay: time.Minute}
+)
+
+const (
+	failureMemory  = time.Hour           // a count is forgotten after this long without a failure
+	knownFor       = 90 * 24 * time.Hour // a browser or an address that signed in is known this long
+	deviceCookie   = "parvis_device"
+	loginsInFlight = 2 // password checks under way at once for one address
+)
+
+// until is when an attempt held back by f may be made (the zero time: now).
+func (t throttle) until(f store.Failures) time.Time {
+	if f.Count < t.free || f.Last.IsZero() {
+		return time.Time{}
 	}
-	return keys
+	if t.block > 0 && f.Count >= t.block {
+		return f.Last.Add(t.blockFor)
+	}
+	d := t.maxDelay
+	if n := f.Count - t.free; n < 30 {
+		d = min(t.delay<<n, t.maxDelay)
+	}
+	return f.Last.Add(d)
+}
+
+// loginKeys are the counts one attempt is checked and counted against.
+type loginKeys struct {
+	addr    string // the client's address (group)
+	account string // the account named, when the name can be one
+	browser string // the browser, when it signed in to this account before
+	known   bool   // the address signed in to this account recently
+}
+
+func (a *admin) loginKeys(r *http.Request, name string, now time.Time) (loginKeys, error) {
+	addr := addrGroup(clientOf(r).addr).String()
+	k := loginKeys{addr: "addr:" + addr}
+	if !loginName.MatchString(name) {
+		return k, nil
+	}
+	k.account = "user:" + name
+	if id := a.browserID(r, name); id != "" {
+		k.browser = "dev:" + id
+	}
+	since, err := a.s.store.KnownSince(knownKey(name, addr))
+	k.known = !since.IsZero() && now.Sub(since) < knownFor
+	return k, err
+}
+
+func knownKey(name, addr string) string { return "known:" + name + "|" + addr }
+
+// all are the keys a failure counts against.
+func (k loginKeys) all() []string {
+	l := []string{k.addr}
+	if k.account != "" {
+		l = append(l, k.account)
+	}
+	if k.browser != "" {
+		l = append(l, k.browser)
+	}
+	return l
+}
+
+// heldUntil is when the attempt may be made, given the failures counted under its keys.
+func (k loginKeys) heldUntil(f map[string]store.Failures) time.Time {
+	if k.browser != "" {
+		return browserThrottle.until(f[k.browser])
+	}
+	t := addrThrottle.until(f[k.addr])
+	if k.account != "" && !k.known {
+		acc := store.Failures{Count: f[k.account].Count, Last: f[k.addr].Last}
+		if u := accountThrottle.until(acc); u.After(t) {
+			t = u
+		}
+	}
+	return t
+}
+
+// browserID is the id of the browser's device cookie, when it was given at a sign-in to
+// this account; "" otherwise.
+func (a *admin) browserID(r *http.Request, name string) string {
+	c, err := r.Cookie(deviceCookie)
+	if err != nil || len(c.Value) > 128 {
+		return ""
+	}
+	id, sig, ok := strings.Cut(c.Value, ".")
+	if !ok || len(id) != 22 || !hmac.Equal([]byte(sig), []byte(a.mac("device", id, name))) {
+		return ""
+	}
+	return id
+}
+
+// loginGate lets a few password checks run at once for one address, so that a burst of
+// attempts sent together cannot all pass the throttle before the first is counted.
+type loginGate struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (g *loginGate) enter(key string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n == nil {
+		g.n = map[string]int{}
+	}
+	if g.n[key] >= loginsInFlight {
+		return false
+	}
+	g.n[key]++
+	return true
+}
+
+func (g *loginGate) leave(key string) {
+	g.mu.Lock()
+	if g.n[key]--; g.n[key] <= 0 {
+		delete(g.n, key)
+	}
+	g.mu.Unlock()
 }
 
 // loginView is the login page.
@@ -350,8 +464,8 @@ func (a *admin) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleLogin signs a moderator in: POST /admin/login. Order matters: the origin and the
-// pre-session token first, then the lockout (a locked account is refused even with the
-// right password), then the password.
+// pre-session token first, then the throttle (an attempt held back is refused before any
+// password is checked, whatever it is), then the password.
 func (a *admin) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !a.sameOrigin(r) {
 		a.forbidden(w, nil, "forbidden_csrf")
@@ -377,38 +491,40 @@ func (a *admin) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.s.now()
-	keys := lockKeys(name, clientIP(r))
-	var until time.Time
-	for _, k := range keys {
-		if t := a.s.store.LockedUntil(k.key, now); t.After(until) {
-			until = t
-		}
+	keys, err := a.loginKeys(r, name, now)
+	if err != nil {
+		a.unavailable(w, nil, "reading failed logins", err)
+		return
 	}
-	if !until.IsZero() {
+	failures, err := a.s.store.Failures(now, failureMemory, keys.all()...)
+	if err != nil {
+		a.unavailable(w, nil, "reading failed logins", err)
+		return
+	}
+	if until := keys.heldUntil(failures); until.After(now) {
 		a.locked(w, r, v, now, until)
 		return
 	}
+	if !a.gate.enter(keys.addr) {
+		a.locked(w, r, v, now, now.Add(time.Second))
+		return
+	}
+	defer a.gate.leave(keys.addr)
 	ok := false
 	if len(password) <= maxPassword {
-		var err error
 		if ok, err = a.verify(r.Context(), name, password); err != nil {
 			a.unavailable(w, nil, "checking a password", err)
 			return
 		}
 	}
 	if !ok {
-		for _, k := range keys {
-			t, err := a.s.store.LoginFailed(k.key, now, k.max, failureWindow, lockTime)
-			if err != nil {
-				a.unavailable(w, nil, "counting a failed login", err)
-				return
-			}
-			if t.After(until) {
-				until = t
-			}
+		failures, err := a.s.store.LoginFailed(now, failureMemory, keys.all()...)
+		if err != nil {
+			a.unavailable(w, nil, "counting a failed login", err)
+			return
 		}
 		a.s.log.Warn("moderation: failed login", "name", name, "ip", clientIP(r))
-		if !until.IsZero() {
+		if until := keys.heldUntil(failures); until.After(now) {
 			a.locked(w, r, v, now, until)
 			return
 		}
@@ -416,8 +532,17 @@ func (a *admin) handleLogin(w http.ResponseWriter, r *http.Request) {
 		a.loginPage(w, r, http.StatusUnauthorized, v)
 		return
 	}
-	if err := a.s.store.LoginSucceeded("user:" + name); err != nil {
+	// The account's count stays: it slows only strangers, and a flood under way against
+	// the account goes on being slowed after the moderator is in.
+	clear := []string{keys.addr}
+	if keys.browser != "" {
+		clear = append(clear, keys.browser)
+	}
+	if err := a.s.store.LoginSucceeded(now, clear, []string{knownKey(name, strings.TrimPrefix(keys.addr, "addr:"))}); err != nil {
 		a.s.log.Warn("clearing failed logins", "err", err)
+	}
+	if err := a.s.store.PurgeLogins(now, failureMemory, knownFor); err != nil {
+		a.s.log.Warn("purging old failed logins", "err", err)
 	}
 	if err := a.s.store.PurgeSessions(now); err != nil {
 		a.s.log.Warn("purging expired sessions", "err", err)
@@ -430,14 +555,25 @@ func (a *admin) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.s.log.Info("moderation: signed in", "name", name, "ip", clientIP(r))
+	id := strings.TrimPrefix(keys.browser, "dev:")
+	if id == "" {
+		id = randomToken(16)
+	}
+	http.SetCookie(w, a.cookie(r, deviceCookie, id+"."+a.mac("device", id, name), int(knownFor/time.Second)))
 	http.SetCookie(w, a.cookie(r, sessionCookie, token, 0))
 	http.SetCookie(w, a.cookie(r, loginCookie, "", -1))
 	http.Redirect(w, r, a.safeNext(v.Next), http.StatusSeeOther)
 }
 
+// locked answers an attempt held back: a short delay in seconds, a long one as a time.
 func (a *admin) locked(w http.ResponseWriter, r *http.Request, v loginView, now, until time.Time) {
-	w.Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
-	v.Error = adminMsg(a.lang, "login_locked", adminTime(a.lang, until, a.s.cfg.Location))
+	wait := int(until.Sub(now)/time.Second) + 1
+	w.Header().Set("Retry-After", strconv.Itoa(wait))
+	if wait <= 120 {
+		v.Error = adminMsg(a.lang, "login_slowed", wait)
+	} else {
+		v.Error = adminMsg(a.lang, "login_locked", adminTime(a.lang, until, a.s.cfg.Location))
+	}
 	a.loginPage(w, r, http.StatusTooManyRequests, v)
 }
 

@@ -1,8 +1,13 @@
 package commentsvc
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,71 +137,221 @@ func TestAdminNoAccount(t *testing.T) {
 	}
 }
 
-func TestAdminLockout(t *testing.T) {
+// proxiedHarness is a harness whose service trusts the loopback peer as its proxy, so
+// that a test can speak from any address with X-Forwarded-For.
+func proxiedHarness(t *testing.T) *harness {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(anaPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(strings.Replace(adminSite, "PASSWORD_HASH", string(hash), 1), "REASONS", "", 1)
+	repoDir, _, opts := parts(t, text, time.Second)
+	c := &clock{}
+	svc, err := New(append(opts, WithClock(c.Now), WithTrustedProxies(netip.MustParsePrefix("127.0.0.0/8")))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AddModerator("demo", mustHash(t, demoPassword, bcrypt.MinCost)); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.Handler())
+	tr := &http.Transport{MaxIdleConnsPerHost: 8}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		srv.Close()
+	})
+	return &harness{svc: svc, srv: srv, clock: c, repo: repoDir, tr: tr}
+}
+
+const demoPassword = "belcombe-demo-2026"
+
+// loginFrom signs in through the login form from a client address, as a proxy would say.
+func (c *client) loginFrom(addr, name, password string) page {
+	c.t.Helper()
+	if c.cookie(loginCookie) == nil {
+		// The pre-session cookie the login page gives (a signed-in browser is not shown it).
+		u, _ := url.Parse(c.h.srv.URL + "/admin/")
+		c.c.Jar.SetCookies(u, []*http.Cookie{{Name: loginCookie, Value: randomToken(32), Path: "/admin/"}})
+	}
+	tok := (&admin{s: c.h.svc}).mac("login", c.cookie(loginCookie).Value)
+	return c.post("/admin/login", url.Values{"csrf": {tok}, "name": {name}, "password": {password}}, "X-Forwarded-For", addr)
+}
+
+func retryAfter(t *testing.T, p page) time.Duration {
+	t.Helper()
+	n, err := strconv.Atoi(p.Header.Get("Retry-After"))
+	if err != nil {
+		t.Fatalf("status %d, Retry-After %q", p.StatusCode, p.Header.Get("Retry-After"))
+	}
+	return time.Duration(n) * time.Second
+}
+
+// TestFinding7RotatingAddressesDoNotLockTheModeratorOut: a thousand addresses failing
+// against an account used to lock it for everyone, the right password included. Now they
+// slow strangers only: the moderator gets in from her own address, from her own browser,
+// and even from a new address at the first try.
+func TestFinding7RotatingAddressesDoNotLockTheModeratorOut(t *testing.T) {
 	t.Parallel()
-	t.Run("account", func(t *testing.T) {
-		h := newHarness(t)
-		for i := 1; i < maxFailuresAccount; i++ {
-			if p := h.client(t).login("ana", "wrong"); p.StatusCode != http.StatusUnauthorized {
+	h := proxiedHarness(t)
+	const own = "192.0.2.10"
+	desk := h.client(t)
+	if p := desk.loginFrom(own, "demo", demoPassword); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first sign-in: %d\n%s", p.StatusCode, p.body)
+	}
+	if desk.cookie(deviceCookie) == nil {
+		t.Fatal("no device cookie after signing in")
+	}
+
+	attacker := h.client(t)
+	for i := range 1000 {
+		addr := fmt.Sprintf("10.%d.%d.1", i>>8, i&255)
+		// Wrong, then told to wait (429) once the account's count is past its free tries.
+		if p := attacker.loginFrom(addr, "demo", "wrong password"); p.StatusCode != http.StatusUnauthorized && p.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("attempt %d: status %d", i, p.StatusCode)
+		}
+	}
+	// Each first try from an address was checked, and counted.
+	f, err := h.svc.store.Failures(h.clock.Now(), failureMemory, "user:demo")
+	if err != nil || f["user:demo"].Count != 1000 {
+		t.Fatalf("the account counted %+v (%v), want 1000 failures", f, err)
+	}
+	t.Logf("login flood: 1000 addresses, %d failures against demo", f["user:demo"].Count)
+
+	for _, tt := range []struct {
+		name string
+		c    *client
+		addr string
+	}{
+		{"her own browser, from her address", desk, own},
+		{"a new browser, from her address", h.client(t), own},
+		{"her own browser, from another address", desk, "198.51.100.20"},
+		{"a new browser, from a new address, first try", h.client(t), "198.51.100.7"},
+	} {
+		if p := tt.c.loginFrom(tt.addr, "demo", demoPassword); p.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s: status %d, want a sign-in\n%s", tt.name, p.StatusCode, p.body)
+		}
+	}
+	// An address of the flood that tries again is slowed by the account's count.
+	p := attacker.loginFrom("10.0.0.1", "demo", "wrong password")
+	if p.StatusCode != http.StatusTooManyRequests || retryAfter(t, p) < 30*time.Second {
+		t.Errorf("a second try from an address of the flood: %d, Retry-After %q", p.StatusCode, p.Header.Get("Retry-After"))
+	}
+	mustContain(t, "the answer", p.body, "Trop de tentatives de connexion ont échoué")
+}
+
+// TestFinding7OneAddressSlowedThenBlocked: one address that keeps failing waits longer at
+// each failure, then is refused for a while, the right password included; the moderator's
+// own browser still gets in from it.
+func TestFinding7OneAddressSlowedThenBlocked(t *testing.T) {
+	t.Parallel()
+	h := proxiedHarness(t)
+	desk := h.client(t)
+	if p := desk.loginFrom("192.0.2.10", "ana", anaPassword); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", p.StatusCode)
+	}
+	const addr = "203.0.113.5"
+	c := h.client(t)
+	var delays []time.Duration
+	for i := 1; i <= addrThrottle.block; i++ {
+		p := c.loginFrom(addr, "ana", "wrong")
+		if i < addrThrottle.free {
+			if p.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("failure %d: status %d", i, p.StatusCode)
 			}
+			continue
 		}
-		p := h.client(t).login("ana", "wrong")
-		if p.StatusCode != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" {
-			t.Fatalf("failure %d: status %d, Retry-After %q", maxFailuresAccount, p.StatusCode, p.Header.Get("Retry-After"))
+		if p.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("failure %d: status %d, want 429", i, p.StatusCode)
 		}
-		mustContain(t, "the lockout page", p.body, "Trop de tentatives de connexion ont échoué", "bloquée jusqu’à")
-		// Locked: the right password is refused too.
-		if p := h.client(t).login("ana", anaPassword); p.StatusCode != http.StatusTooManyRequests {
-			t.Errorf("right password while locked: %d", p.StatusCode)
+		d := retryAfter(t, p)
+		delays = append(delays, d)
+		// Held back: the right password waits too, and costs no password check.
+		if p := c.loginFrom(addr, "ana", anaPassword); p.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("the right password while held back after %d failures: %d", i, p.StatusCode)
 		}
-		// An unknown name is locked the same way, so the lockout does not tell names apart.
-		for i := 0; i < maxFailuresAccount-1; i++ {
-			h.client(t).login("ghost", "wrong")
+		if i < addrThrottle.block {
+			h.clock.Advance(d)
 		}
-		if p := h.client(t).login("ghost", "wrong"); p.StatusCode != http.StatusTooManyRequests {
-			t.Errorf("unknown name: status %d after %d failures", p.StatusCode, maxFailuresAccount)
+	}
+	t.Logf("delays after each failure: %v", delays)
+	for i := 1; i < len(delays)-1; i++ {
+		if delays[i] < delays[i-1] {
+			t.Errorf("the delay fell from %v to %v", delays[i-1], delays[i])
 		}
-		h.clock.Advance(lockTime + time.Second)
-		if p := h.client(t).login("ana", anaPassword); p.StatusCode != http.StatusSeeOther {
-			t.Errorf("after the lock: %d\n%s", p.StatusCode, p.body)
+	}
+	if delays[1] <= delays[0] || delays[4] < 8*delays[0]/2 {
+		t.Errorf("the delay does not grow: %v", delays)
+	}
+	if max := slices.Max(delays[:len(delays)-1]); max > addrThrottle.maxDelay+time.Second {
+		t.Errorf("a delay of %v, past the cap of %v", max, addrThrottle.maxDelay)
+	}
+	if last := delays[len(delays)-1]; last < addrThrottle.blockFor {
+		t.Errorf("after %d failures: Retry-After %v, want a block of %v", addrThrottle.block, last, addrThrottle.blockFor)
+	}
+	p := c.loginFrom(addr, "ana", anaPassword)
+	if p.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the right password from a blocked address: %d", p.StatusCode)
+	}
+	mustContain(t, "the block page", p.body, "bloquée jusqu’à")
+	// Another address is not concerned, and the moderator's browser is known wherever it is.
+	if p := h.client(t).loginFrom("203.0.113.99", "bruno", "wrong"); p.StatusCode != http.StatusUnauthorized {
+		t.Errorf("another address: %d", p.StatusCode)
+	}
+	if p := desk.loginFrom(addr, "ana", anaPassword); p.StatusCode != http.StatusSeeOther {
+		t.Errorf("the moderator's own browser from the blocked address: %d", p.StatusCode)
+	}
+	h.clock.Advance(addrThrottle.blockFor + time.Second)
+	if p := c.loginFrom(addr, "ana", anaPassword); p.StatusCode != http.StatusSeeOther {
+		t.Errorf("after the block: %d\n%s", p.StatusCode, p.body)
+	}
+}
+
+// TestAdminThrottleSameForAnyName: the throttle answers an unknown name as it answers an
+// account, so that it does not tell which names exist.
+func TestAdminThrottleSameForAnyName(t *testing.T) {
+	t.Parallel()
+	h := proxiedHarness(t)
+	seq := func(name, addr string) []int {
+		var out []int
+		c := h.client(t)
+		for range addrThrottle.free + 2 {
+			out = append(out, c.loginFrom(addr, name, "wrong").StatusCode)
 		}
-	})
-	t.Run("address", func(t *testing.T) {
-		h := newHarness(t)
-		// Many names from one address: the address is locked even for a real account.
-		for i := 0; i < maxFailuresAddress; i++ {
-			h.client(t).login("name"+string(rune('a'+i)), "wrong")
-		}
-		if p := h.client(t).login("ana", anaPassword); p.StatusCode != http.StatusTooManyRequests {
-			t.Errorf("right password from a locked address: %d", p.StatusCode)
-		}
-		h.clock.Advance(lockTime + time.Second)
-		if p := h.client(t).login("ana", anaPassword); p.StatusCode != http.StatusSeeOther {
-			t.Errorf("after the lock: %d", p.StatusCode)
-		}
-	})
-	t.Run("failures spread out do not lock", func(t *testing.T) {
-		h := newHarness(t)
-		for i := 0; i < 2*maxFailuresAccount; i++ {
-			if p := h.client(t).login("ana", "wrong"); p.StatusCode != http.StatusUnauthorized {
+		return out
+	}
+	if a, g := seq("ana", "203.0.113.1"), seq("ghost", "203.0.113.2"); !slices.Equal(a, g) {
+		t.Errorf("an account answered %v, an unknown name %v", a, g)
+	}
+}
+
+// TestAdminThrottleForgets: a success clears the address's failures, and failures are
+// forgotten after a quiet spell.
+func TestAdminThrottleForgets(t *testing.T) {
+	t.Parallel()
+	h := proxiedHarness(t)
+	for round := range 3 {
+		c := h.client(t)
+		for i := 1; i < addrThrottle.free; i++ {
+			// Another name each round: the account's own count is not what is tested.
+			if p := c.loginFrom("203.0.113.1", fmt.Sprint("bruno", round), "wrong"); p.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("failure %d: %d", i, p.StatusCode)
 			}
-			h.clock.Advance(failureWindow / 4)
 		}
-	})
-	t.Run("a success clears the account's failures", func(t *testing.T) {
-		h := newHarness(t)
-		for range 3 {
-			for i := 0; i < maxFailuresAccount-1; i++ {
-				h.client(t).login("ana", "wrong")
-			}
-			if p := h.client(t).login("ana", anaPassword); p.StatusCode != http.StatusSeeOther {
-				t.Fatalf("login: %d", p.StatusCode)
-			}
-			h.clock.Advance(failureWindow / 2) // the address's count goes on; let it lapse
+		if p := c.loginFrom("203.0.113.1", "ana", anaPassword); p.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login: %d", p.StatusCode)
 		}
-	})
+	}
+	c := h.client(t)
+	for i := 1; i < addrThrottle.free; i++ {
+		c.loginFrom("203.0.113.2", "bruno", "wrong")
+	}
+	h.clock.Advance(failureMemory + time.Minute)
+	for i := 1; i < addrThrottle.free; i++ {
+		if p := c.loginFrom("203.0.113.2", "bruno", "wrong"); p.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d after a quiet hour: %d", i, p.StatusCode)
+		}
+	}
 }
 
 func TestAdminSession(t *testing.T) {
@@ -289,13 +444,19 @@ func TestAdminSession(t *testing.T) {
 		}
 	})
 	t.Run("Secure behind HTTPS", func(t *testing.T) {
-		h := newHarness(t)
-		c := h.client(t)
-		req, _ := http.NewRequest("GET", h.srv.URL+"/admin/login", nil)
-		req.Header.Set("X-Forwarded-Proto", "https")
-		p := c.do(req)
-		if ck := setCookie(p.Response, loginCookie); ck == nil || !ck.Secure {
-			t.Errorf("login cookie over HTTPS: %+v", ck)
+		// Finding 6: X-Forwarded-Proto is the word of a trusted proxy only.
+		for _, tt := range []struct {
+			name   string
+			h      *harness
+			secure bool
+		}{{"trusted proxy", proxiedHarness(t), true}, {"any peer", newHarness(t), false}} {
+			c := tt.h.client(t)
+			req, _ := http.NewRequest("GET", tt.h.srv.URL+"/admin/login", nil)
+			req.Header.Set("X-Forwarded-Proto", "https")
+			p := c.do(req)
+			if ck := setCookie(p.Response, loginCookie); ck == nil || ck.Secure != tt.secure {
+				t.Errorf("%s: login cookie %+v, want Secure %v", tt.name, ck, tt.secure)
+			}
 		}
 	})
 }
@@ -321,7 +482,6 @@ func TestAdminCSRF(t *testing.T) {
 		{"no origin, foreign referer", url.Values{"csrf": {tok}}, []string{"Origin", "", "Referer", "https://evil.example/page"}},
 		{"no origin, no referer", url.Values{"csrf": {tok}}, []string{"Origin", ""}},
 		{"cross-site fetch", url.Values{"csrf": {tok}}, []string{"Sec-Fetch-Site", "cross-site"}},
-		{"same host, plain HTTP behind HTTPS", url.Values{"csrf": {tok}}, []string{"X-Forwarded-Proto", "https"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -367,6 +527,17 @@ func TestAdminCSRF(t *testing.T) {
 				}
 				mustContain(t, "the refusal", p.body, "Action refusée", tt.want)
 			})
+		}
+	})
+	t.Run("same host, plain HTTP behind HTTPS", func(t *testing.T) {
+		h := proxiedHarness(t)
+		c := h.client(t)
+		if p := c.loginFrom("192.0.2.10", "ana", anaPassword); p.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login: %d", p.StatusCode)
+		}
+		p := c.post("/admin/logout", url.Values{"csrf": {c.csrf("/admin/")}}, "X-Forwarded-Proto", "https")
+		if p.StatusCode != http.StatusForbidden {
+			t.Errorf("an http:// origin behind an HTTPS proxy: status %d", p.StatusCode)
 		}
 	})
 	t.Run("signed out", func(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -345,24 +344,6 @@ func (s *Service) checkTarget(form string, sub *forms.Submission) (code string, 
 	return "", true
 }
 
-// clientIP is the address rate limits count against. Behind a proxy the operator sets
-// X-Forwarded-For; the service trusts its last entry only when the peer is on loopback.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			parts := strings.Split(xff, ",")
-			if fwd := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(fwd) != nil {
-				return fwd
-			}
-		}
-	}
-	return host
-}
-
 // originAllowed refuses a browser's cross-site post: a form must come from the site (or the
 // service itself). Requests without Origin (not sent by a browser) pass: they could forge it.
 func (s *Service) originAllowed(r *http.Request) bool {
@@ -378,21 +359,20 @@ func (s *Service) originAllowed(r *http.Request) bool {
 	return false
 }
 
+// allowedOrigins are the site's and the service's configured origins, those the service is
+// reached at directly (WithPublicURL), and that of the socket the request came in on: the
+// embedded default serves site and service together, on whatever address the operator
+// chose. Never the request's Host header, which the client writes.
 func (s *Service) allowedOrigins(r *http.Request) []string {
-	l := []string{}
+	l := make([]string, 0, 4+len(s.public))
 	if so := s.siteOrigin(); so != "" {
 		l = append(l, so)
 	}
-	if u, err := url.Parse(s.base); err == nil && u.Host != "" {
-		l = append(l, u.Scheme+"://"+u.Host)
+	if o := origin(s.base); o != "" {
+		l = append(l, o)
 	}
-	// The same host that serves the request: the embedded default serves site and service
-	// together, on whatever address the operator chose.
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return append(l, scheme+"://"+r.Host)
+	l = append(l, s.public...)
+	return append(l, localOrigins(r)...)
 }
 
 // cors lets the site's pages, served from another origin than the service, read the answer.

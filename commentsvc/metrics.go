@@ -2,6 +2,8 @@ package commentsvc
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"time"
 
@@ -13,19 +15,20 @@ import (
 // metrics are the service's Prometheus series, on a registry of its own (no globals, so
 // that several services can live in one test binary).
 type metrics struct {
-	reg        *prometheus.Registry
-	received   func(form string)
-	rejections *prometheus.CounterVec
-	accepts    *prometheus.CounterVec
-	dups       *prometheus.CounterVec
-	latency    prometheus.Histogram
-	moderation *prometheus.CounterVec
-	workErrors *prometheus.CounterVec
-	rebuilds   *prometheus.CounterVec
-	rebuildDur prometheus.Histogram
-	commitDur  prometheus.Histogram
-	commitOps  prometheus.Histogram
-	commitErrs prometheus.Counter
+	reg         *prometheus.Registry
+	received    func(form string)
+	rejections  *prometheus.CounterVec
+	accepts     *prometheus.CounterVec
+	dups        *prometheus.CounterVec
+	latency     prometheus.Histogram
+	moderation  *prometheus.CounterVec
+	workErrors  *prometheus.CounterVec
+	rebuilds    *prometheus.CounterVec
+	rebuildDur  prometheus.Histogram
+	commitDur   prometheus.Histogram
+	commitOps   prometheus.Histogram
+	commitErrs  prometheus.Counter
+	connRefused prometheus.Counter
 }
 
 func newMetrics(s *Service) *metrics {
@@ -44,8 +47,9 @@ func newMetrics(s *Service) *metrics {
 	m.commitDur = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parvis_queue_commit_seconds", Help: "Time the queue's transactions took, sync included.", Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1}})
 	m.commitOps = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parvis_queue_commit_requests", Help: "Requests (submissions, leases, acknowledgements) one transaction of the queue served.", Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
 	m.commitErrs = prometheus.NewCounter(prometheus.CounterOpts{Name: "parvis_queue_commit_errors_total", Help: "Transactions of the queue that failed."})
+	m.connRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "parvis_connections_refused_total", Help: "Connections refused because their address had too many open."})
 	queueDesc := prometheus.NewDesc("parvis_queue_items", "Items in the submission queue, by state.", []string{"state"}, nil)
-	reg.MustRegister(recv, m.rejections, m.accepts, m.dups, m.latency, m.moderation, m.workErrors, m.rebuilds, m.rebuildDur, m.commitDur, m.commitOps, m.commitErrs,
+	reg.MustRegister(recv, m.rejections, m.accepts, m.dups, m.latency, m.moderation, m.workErrors, m.rebuilds, m.rebuildDur, m.commitDur, m.commitOps, m.commitErrs, m.connRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectorFunc{desc: queueDesc, collect: func(ch chan<- prometheus.Metric) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -81,6 +85,26 @@ func (m *metrics) commit(ops int, d time.Duration, err error) {
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// guarded serves the series on the service's public address: to requests that carry the
+// bearer token, and, without a token, to nobody. The series tell how busy the service is
+// and what it refuses, which is nobody else's business.
+func (m *metrics) guarded(token string) http.Handler {
+	if token == "" {
+		return http.NotFoundHandler()
+	}
+	h := m.handler()
+	want := sha256.Sum256([]byte("Bearer " + token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "a bearer token is required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // collectorFunc adapts a function to prometheus.Collector.

@@ -13,7 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,6 +54,14 @@ type Service struct {
 	adminKey  string // bearer token of the admin API, for the command line
 	base      string // the service's public base URL, for receipts' links
 	workers   int
+
+	proxies      proxies  // peers whose forwarded headers are believed
+	proxiesSet   bool     // WithTrustedProxies was given: parvis.yaml's list is not read
+	public       []string // origins the service is reached at directly (where it listens)
+	metricsToken string   // bearer token of /metrics on the public address; none: 404
+	bodyRate     int      // bytes a second a request body must keep up, after bodyGrace
+	bodyGrace    time.Duration
+	handler      http.Handler
 
 	current   atomic.Pointer[site.Site] // the site as last built: pages, comments
 	intakes   atomic.Int64              // submissions received, for the worker's pacing
@@ -122,9 +133,45 @@ func WithWorkers(n int) Option { return func(s *Service) { s.workers = max(n, 0)
 // site's service URL, or its base URL).
 func WithBaseURL(u string) Option { return func(s *Service) { s.base = u } }
 
+// WithTrustedProxies sets the proxies (addresses or CIDR blocks, see ParseProxies) whose
+// X-Forwarded-For and X-Forwarded-Proto are believed, in place of parvis.yaml's
+// service.trustedProxies. With none, the peer of each connection is the client, whatever
+// the headers say.
+func WithTrustedProxies(p ...netip.Prefix) Option {
+	return func(s *Service) { s.proxies, s.proxiesSet = append(proxies(nil), p...), true }
+}
+
+// WithPublicURL gives the addresses the service is reached at directly, such as the one
+// parvis serve listens on ("http://localhost:8080"). Forms may come from them and redirects
+// may go to them, besides the site's and the service's configured addresses; the first
+// makes the service's links when no service URL is configured and the site's base URL
+// names no public host. A request's Host header is never used for either.
+func WithPublicURL(urls ...string) Option {
+	return func(s *Service) {
+		for _, u := range urls {
+			if o := origin(u); o != "" {
+				s.public = append(s.public, o)
+			}
+		}
+	}
+}
+
+// WithMetricsToken serves /metrics on the service's own address to requests that carry
+// this bearer token. Without it /metrics answers 404 there; MetricsHandler serves it on
+// another address.
+func WithMetricsToken(tok string) Option { return func(s *Service) { s.metricsToken = tok } }
+
+// WithBodyRate sets the slowest a request's body may arrive: on average bytesPerSecond,
+// after a grace period (default 8 KiB/s after 10 s). A client slower than that is cut off,
+// so that it cannot hold a connection with a byte now and then. Zero turns the rule off.
+func WithBodyRate(bytesPerSecond int, grace time.Duration) Option {
+	return func(s *Service) { s.bodyRate, s.bodyGrace = max(bytesPerSecond, 0), max(grace, 0) }
+}
+
 // New checks the options and compiles the forms policy.
 func New(opts ...Option) (*Service, error) {
-	s := &Service{now: time.Now, log: slog.Default(), challenge: true, workers: 1, rebuildCh: make(chan struct{}, 1)}
+	s := &Service{now: time.Now, log: slog.Default(), challenge: true, workers: 1, rebuildCh: make(chan struct{}, 1),
+		bodyRate: defaultBodyRate, bodyGrace: defaultBodyGrace}
 	for _, o := range opts {
 		o(s)
 	}
@@ -144,6 +191,13 @@ func New(opts ...Option) (*Service, error) {
 	}
 	if s.base == "" {
 		s.base = s.cfg.Service.URL
+	}
+	if !s.proxiesSet {
+		p, err := ParseProxies(strings.Join(s.cfg.Service.TrustedProxies, ","))
+		if err != nil {
+			return nil, fmt.Errorf("commentsvc: service.trustedProxies: %w", err)
+		}
+		s.proxies = p
 	}
 	s.forms = map[string]*forms.Form{}
 	for name, spec := range s.cfg.Forms {
@@ -182,7 +236,11 @@ func New(opts ...Option) (*Service, error) {
 }
 
 // Handler serves the service's HTTP surface.
-func (s *Service) Handler() http.Handler { return s.mux }
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// MetricsHandler serves the Prometheus series to anyone who reaches it, for an address of
+// its own that only the monitoring can reach.
+func (s *Service) MetricsHandler() http.Handler { return s.metrics.handler() }
 
 // Metrics returns the service's Prometheus registry, for callers that add their own.
 func (s *Service) Metrics() *prometheus.Registry { return s.metrics.reg }
@@ -199,11 +257,12 @@ func (s *Service) routes() {
 	m.HandleFunc("GET /api/v1/submissions/{id}", s.handleReceipt)
 	m.Handle("GET /api/v1/challenge", s.checker.ChallengeHandler())
 	m.HandleFunc("GET /healthz", s.handleHealth)
-	m.Handle("GET /metrics", s.metrics.handler())
+	m.Handle("GET /metrics", s.metrics.guarded(s.metricsToken))
 	s.adminRoutes(m)
 	// "/admin" as typed in an address bar: a relative redirect keeps a proxy's path prefix.
 	m.Handle("GET /admin", http.RedirectHandler("admin/", http.StatusMovedPermanently))
 	s.mux = m
+	s.handler = s.front(m)
 }
 
 // siteOrigin is the scheme and host of the site, which forms must come from.
@@ -266,20 +325,73 @@ func (s *Service) handleHealth(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// absURL makes one of the service's paths absolute: on its configured address, else on the
-// address the request came to (the embedded default serves site and service together), else
-// on the site's.
+// absURL makes one of the service's paths absolute, on linkBase.
 func (s *Service) absURL(r *http.Request, p string) string {
-	base := s.base
-	if base == "" && r != nil && r.Host != "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+	return strings.TrimRight(s.linkBase(r), "/") + p
+}
+
+// linkBase is where the service's links point: its configured address; else the site's,
+// which the embedded default serves the service on; else the address it is reached at
+// directly. A site whose base URL names this machine (localhost, as the demo's does) is
+// being tried out, and may be served on another port than it says: there the address the
+// server listens on comes first. The request's Host header is never read: a client could
+// put any name in it, and the link would carry it into a receipt or a redirect.
+func (s *Service) linkBase(r *http.Request) string {
+	if s.base != "" {
+		return s.base
 	}
-	if base == "" {
-		base = s.siteOrigin()
+	site := s.siteOrigin()
+	if site != "" && !loopbackHost(s.cfg.Base.Hostname()) {
+		return site
 	}
-	return strings.TrimRight(base, "/") + p
+	if len(s.public) > 0 {
+		return s.public[0]
+	}
+	if l := localOrigins(r); len(l) > 0 {
+		return l[0]
+	}
+	return site
+}
+
+// origin is the scheme and host of an absolute http(s) URL, or "".
+func origin(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host
+}
+
+func loopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
+}
+
+// localOrigins are the origins of the socket a request came in on: the address the server
+// really listens on, which the client does not choose. On loopback, localhost too.
+func localOrigins(r *http.Request) []string {
+	if r == nil {
+		return nil
+	}
+	la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(la.String())
+	if err != nil {
+		return nil
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	a := ap.Addr().Unmap().WithZone("")
+	l := []string{scheme + "://" + netip.AddrPortFrom(a, ap.Port()).String()}
+	if a.IsLoopback() {
+		l = append(l, fmt.Sprintf("%s://localhost:%d", scheme, ap.Port()))
+	}
+	return l
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"sort"
@@ -56,6 +57,16 @@ type ServiceConfig struct {
 	Moderators []ModeratorAccount `yaml:"moderators"`
 	MailFrom   string             `yaml:"mailFrom"` // the sender of notifications
 	Reasons    []string           `yaml:"reasons"`  // preset rejection reasons; default: the theme's
+	// TrustedProxies are the proxies (addresses or CIDR blocks) whose X-Forwarded-For and
+	// X-Forwarded-Proto the service believes. None by default: behind no proxy, a client
+	// that sends those headers would choose its own address.
+	TrustedProxies []string `yaml:"trustedProxies"`
+	// MetricsTokenFile names a file that holds the bearer token of /metrics (a path relative
+	// to the service's data folder, or absolute). The token itself never goes here: this
+	// file is in Git.
+	MetricsTokenFile string `yaml:"metricsTokenFile"`
+	// MetricsToken is only read to be refused with a clear message.
+	MetricsToken string `yaml:"metricsToken"`
 }
 
 // ModeratorAccount is a login of the moderation pages. Password is a bcrypt hash, never a
@@ -227,6 +238,17 @@ func ParseConfig(data []byte) (*Config, error) {
 	if strings.ContainsAny(c.Service.MailFrom, "\r\n") {
 		bad("service.mailFrom: must be one line")
 	}
+	for i, p := range c.Service.TrustedProxies {
+		if !validProxy(p) {
+			bad("service.trustedProxies[%d]: %q is not an address or a CIDR block (such as 10.0.0.0/8)", i, p)
+		}
+	}
+	if c.Service.MetricsToken != "" {
+		bad("service.metricsToken: a secret does not belong in parvis.yaml, which is in Git; set PARVIS_METRICS_TOKEN, or name a file in service.metricsTokenFile")
+	}
+	if strings.ContainsAny(c.Service.MetricsTokenFile, "\x00\r\n") {
+		bad("service.metricsTokenFile: must be a path on one line")
+	}
 	for i, m := range append(append([]MenuItem{}, c.Menu...), c.Footer...) {
 		if m.Name == "" || m.URL == "" {
 			bad("menu entry %d: name and url are required", i+1)
@@ -246,6 +268,16 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// validProxy reports whether s is an address or a CIDR block.
+func validProxy(s string) bool {
+	if strings.Contains(s, "/") {
+		_, err := netip.ParsePrefix(s)
+		return err == nil
+	}
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Zone() == ""
 }
 
 func checkForm(name string, f *FormSpec) []string {

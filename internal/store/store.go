@@ -1,7 +1,7 @@
 // Package store keeps what the submission service must not publish: the state of each
 // submission (for receipts and moderation), private fields such as e-mail addresses (for
-// notifications only), moderators' accounts, sessions and failed logins. It lives in a bbolt
-// file beside the queue, never in Git.
+// notifications only), moderators' accounts, sessions, failed sign-ins and where moderators
+// signed in from. It lives in a bbolt file beside the queue, never in Git.
 package store
 
 import (
@@ -53,6 +53,7 @@ var (
 	bucketUsers    = []byte("moderators")
 	bucketSessions = []byte("sessions")
 	bucketFailures = []byte("login_failures")
+	bucketKnown    = []byte("login_known")
 )
 
 // ErrNotFound is returned for an unknown record, moderator or session.
@@ -66,7 +67,7 @@ type Store struct {
 // New uses db, creating the buckets it needs.
 func New(db *bbolt.DB) (*Store, error) {
 	err := db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketRecords, bucketPrivate, bucketUsers, bucketSessions, bucketFailures} {
+		for _, b := range [][]byte{bucketRecords, bucketPrivate, bucketUsers, bucketSessions, bucketFailures, bucketKnown} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -335,44 +336,115 @@ func (s *Store) PurgeSessions(now time.Time) error {
 	})
 }
 
-// failures counts recent failed logins for a key (an account name, or a client address).
-type failures struct {
+// Failures are the recent failed sign-ins counted under one key (a client address, an
+// account, a browser): how many, and when the last one was. The service decides what they
+// cost; the store only counts.
+type Failures struct {
 	Count int       `json:"count"`
-	First time.Time `json:"first"`
-	Until time.Time `json:"until"` // locked until
+	Last  time.Time `json:"last"`
 }
 
-// LoginFailed records a failed login for key and returns until when the key is locked out:
-// after max failures within window, for lock.
-func (s *Store) LoginFailed(key string, now time.Time, max int, window, lock time.Duration) (time.Time, error) {
-	var f failures
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		if err := getJSON(tx, bucketFailures, []byte(key), &f); err != nil && !errors.Is(err, ErrNotFound) {
-			return err
+// Failures returns the failures counted under each key. A key whose last failure is older
+// than forget has none.
+func (s *Store) Failures(now time.Time, forget time.Duration, keys ...string) (map[string]Failures, error) {
+	out := make(map[string]Failures, len(keys))
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		for _, k := range keys {
+			f, err := readFailures(tx, k, now, forget)
+			if err != nil {
+				return err
+			}
+			out[k] = f
 		}
-		if now.Sub(f.First) > window {
-			f = failures{First: now}
-		}
-		f.Count++
-		if f.Count >= max {
-			f.Until = now.Add(lock)
-		}
-		return putJSON(tx, bucketFailures, []byte(key), f)
+		return nil
 	})
-	return f.Until, err
+	return out, err
 }
 
-// LockedUntil reports until when key is locked out (the zero time when it is not).
-func (s *Store) LockedUntil(key string, now time.Time) time.Time {
-	var f failures
-	_ = s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx, bucketFailures, []byte(key), &f) })
-	if now.Before(f.Until) {
-		return f.Until
+// LoginFailed counts one failure under each key, in one transaction, and returns the
+// counts after it. A key whose last failure is older than forget starts again from one.
+func (s *Store) LoginFailed(now time.Time, forget time.Duration, keys ...string) (map[string]Failures, error) {
+	out := make(map[string]Failures, len(keys))
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		for _, k := range keys {
+			f, err := readFailures(tx, k, now, forget)
+			if err != nil {
+				return err
+			}
+			f.Count++
+			f.Last = now
+			if err := putJSON(tx, bucketFailures, []byte(k), f); err != nil {
+				return err
+			}
+			out[k] = f
+		}
+		return nil
+	})
+	return out, err
+}
+
+func readFailures(tx *bbolt.Tx, key string, now time.Time, forget time.Duration) (Failures, error) {
+	var f Failures
+	// A record of an older layout ({count, first, until}) has no last failure: forgotten.
+	if err := getJSON(tx, bucketFailures, []byte(key), &f); err != nil && !errors.Is(err, ErrNotFound) {
+		return Failures{}, err
 	}
-	return time.Time{}
+	if now.Sub(f.Last) > forget {
+		return Failures{}, nil
+	}
+	return f, nil
 }
 
-// LoginSucceeded clears a key's failures.
-func (s *Store) LoginSucceeded(key string) error {
-	return s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketFailures).Delete([]byte(key)) })
+// LoginSucceeded clears the failures of keys and marks the known keys (an account with
+// the address or browser it signed in from) as seen now.
+func (s *Store) LoginSucceeded(now time.Time, clear, known []string) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		for _, k := range clear {
+			if err := tx.Bucket(bucketFailures).Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+		for _, k := range known {
+			if err := putJSON(tx, bucketKnown, []byte(k), now.UTC()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// KnownSince reports when key last signed in (see LoginSucceeded), or the zero time.
+func (s *Store) KnownSince(key string) (time.Time, error) {
+	var t time.Time
+	err := s.db.View(func(tx *bbolt.Tx) error { return getJSON(tx, bucketKnown, []byte(key), &t) })
+	if errors.Is(err, ErrNotFound) {
+		return time.Time{}, nil
+	}
+	return t, err
+}
+
+// PurgeLogins deletes failures older than forget and sign-ins older than known, so that
+// failures from many addresses do not pile up.
+func (s *Store) PurgeLogins(now time.Time, forget, known time.Duration) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketFailures).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var f Failures
+			if json.Unmarshal(v, &f) != nil || now.Sub(f.Last) > forget {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+			}
+		}
+		c = tx.Bucket(bucketKnown).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var t time.Time
+			if json.Unmarshal(v, &t) != nil || now.Sub(t) > known {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }

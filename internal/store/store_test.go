@@ -121,25 +121,48 @@ func TestSessionsAndLockout(t *testing.T) {
 		t.Errorf("deleting a moderator kept their session")
 	}
 
-	for i := 1; i <= 5; i++ {
-		until, err := s.LoginFailed("ana", now, 5, 15*time.Minute, 15*time.Minute)
+	// Failed sign-ins: counted per key, forgotten after a quiet spell, cleared by a success.
+	for i := 1; i <= 3; i++ {
+		f, err := s.LoginFailed(now.Add(time.Duration(i)*time.Minute), time.Hour, "addr:a", "user:ana")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if locked := !until.IsZero(); locked != (i == 5) {
-			t.Errorf("after %d failures locked = %v", i, locked)
+		if f["addr:a"].Count != i || f["user:ana"].Count != i || !f["addr:a"].Last.Equal(now.Add(time.Duration(i)*time.Minute)) {
+			t.Errorf("after %d failures: %+v", i, f)
 		}
 	}
-	if s.LockedUntil("ana", now.Add(time.Minute)).IsZero() {
-		t.Error("not locked after 5 failures")
+	f, err := s.Failures(now.Add(30*time.Minute), time.Hour, "addr:a", "addr:b")
+	if err != nil || f["addr:a"].Count != 3 || f["addr:b"].Count != 0 {
+		t.Errorf("failures: %+v, %v", f, err)
 	}
-	if !s.LockedUntil("ana", now.Add(16*time.Minute)).IsZero() {
-		t.Error("still locked after the lock ran out")
+	if f, _ := s.Failures(now.Add(2*time.Hour), time.Hour, "addr:a"); f["addr:a"].Count != 0 {
+		t.Errorf("failures not forgotten after an hour without one: %+v", f)
 	}
-	if err := s.LoginSucceeded("ana"); err != nil {
+	if f, _ := s.LoginFailed(now.Add(2*time.Hour), time.Hour, "addr:a"); f["addr:a"].Count != 1 {
+		t.Errorf("a failure after a quiet spell counts from one: %+v", f)
+	}
+	if err := s.LoginSucceeded(now, []string{"addr:a"}, []string{"known:ana|a"}); err != nil {
 		t.Fatal(err)
 	}
-	if !s.LockedUntil("ana", now).IsZero() {
-		t.Error("a success did not clear the failures")
+	if f, _ := s.Failures(now.Add(2*time.Hour), 3*time.Hour, "addr:a", "user:ana"); f["addr:a"].Count != 0 || f["user:ana"].Count != 3 {
+		t.Errorf("a success cleared %+v, want the address's failures only", f)
 	}
+	if k, err := s.KnownSince("known:ana|a"); err != nil || !k.Equal(now) {
+		t.Errorf("known since %v (%v), want %v", k, err, now)
+	}
+	if k, _ := s.KnownSince("known:ana|b"); !k.IsZero() {
+		t.Errorf("an address never seen is known since %v", k)
+	}
+	if err := s.PurgeLogins(now.Add(24*time.Hour), time.Hour, 12*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := s.KnownSince("known:ana|a"); !k.IsZero() {
+		t.Errorf("an old sign-in outlived the purge")
+	}
+	_ = s.db.View(func(tx *bbolt.Tx) error {
+		if n := tx.Bucket(bucketFailures).Stats().KeyN; n != 0 {
+			t.Errorf("%d failure records outlived the purge", n)
+		}
+		return nil
+	})
 }
