@@ -104,6 +104,9 @@ type server struct {
 // spent on each post.
 const rateLimit = "1000000"
 
+// metricsToken is the bearer token the benchmark reads /metrics with.
+const metricsToken = "bench-intake-metrics-token"
+
 func startServer(ctx context.Context, bin, siteDir, data string, workers int) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
@@ -121,6 +124,10 @@ func startServer(ctx context.Context, bin, siteDir, data string, workers int) (*
 		"--rate-per-ip", rateLimit, "--burst-per-ip", rateLimit,
 		"--rate-per-page", rateLimit, "--burst-per-page", rateLimit, "--workers", strconv.Itoa(workers))
 	cmd.Stdout, cmd.Stderr = log, log
+	// By the environment, which a build from before these settings ignores: the load comes
+	// from one address, over more connections than one address may hold, and /metrics is
+	// not public without a token.
+	cmd.Env = append(os.Environ(), "PARVIS_MAX_CONNS_PER_IP=0", "PARVIS_METRICS_TOKEN="+metricsToken)
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return nil, err
@@ -187,7 +194,9 @@ func (s *server) tokens(n int) ([]string, error) {
 // metrics reads the server's Prometheus counters and gauges, by series (name and labels as
 // written, e.g. `parvis_queue_items{state="ready"}`).
 func (s *server) metrics() (map[string]float64, error) {
-	res, err := http.Get(s.base + "/metrics")
+	req, _ := http.NewRequest("GET", s.base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+metricsToken)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
 	}

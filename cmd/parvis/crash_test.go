@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -159,6 +160,7 @@ func startBinary(t *testing.T, bin, siteDir, data string) *binServer {
 		"--antispam-challenge", "off", "--rate-per-ip", "100000", "--burst-per-ip", "100000",
 		"--rate-per-page", "100000", "--burst-per-page", "100000")
 	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.Env = append(os.Environ(), "PARVIS_METRICS_TOKEN="+crashMetricsToken)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +240,7 @@ func (s *binServer) waitDrained(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
-		res, err := http.Get(s.base + "/metrics")
+		res, err := s.metrics()
 		if err == nil {
 			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
@@ -248,9 +250,21 @@ func (s *binServer) waitDrained(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	res, _ := http.Get(s.base + "/metrics")
+	res, err := s.metrics()
+	if err != nil {
+		t.Fatalf("the queue did not drain, and /metrics: %v\n%s", err, s.log.String())
+	}
 	b, _ := io.ReadAll(res.Body)
 	t.Fatalf("the queue did not drain:\n%s\n%s", grepLines(string(b), "parvis_queue"), s.log.String())
+}
+
+// crashMetricsToken opens /metrics, which is not public without one.
+const crashMetricsToken = "crash-test-metrics-token"
+
+func (s *binServer) metrics() (*http.Response, error) {
+	req, _ := http.NewRequest("GET", s.base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+crashMetricsToken)
+	return http.DefaultClient.Do(req)
 }
 
 func queueEmpty(metrics string) bool {

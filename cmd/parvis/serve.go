@@ -52,11 +52,29 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	ratePerPage := fs.Float64("rate-per-page", 0, "submissions a second allowed on one page (0: the default)")
 	burstPerPage := fs.Int("burst-per-page", 0, "submissions in a burst allowed on one page (0: the default)")
 	workers := fs.Int("workers", 1, "workers turning submissions into changes; 0 only takes them, leaving them queued (for a replica whose queue another process works)")
+	trusted := fs.String("trusted-proxies", "", "the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or CIDR blocks, comma-separated, or none (default: service.trustedProxies in parvis.yaml, else none)")
+	metricsAddr := fs.String("metrics-addr", "", "an address of its own for /metrics, such as 127.0.0.1:9090 (default: none; /metrics on --addr then needs PARVIS_METRICS_TOKEN)")
+	maxConns := fs.Int("max-conns-per-ip", 32, "connections open at once from one client address (an IPv6 client's /64); trusted proxies are exempt; 0: no cap")
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
 	if *challenge != "on" && *challenge != "off" {
 		return usageError{fmt.Sprintf("--antispam-challenge: %q is not on or off", *challenge)}
+	}
+	var extra []commentsvc.Option
+	switch *trusted {
+	case "":
+	case "none":
+		extra = append(extra, commentsvc.WithTrustedProxies())
+	default:
+		p, err := commentsvc.ParseProxies(*trusted)
+		if err != nil {
+			return usageError{"--trusted-proxies: " + err.Error()}
+		}
+		extra = append(extra, commentsvc.WithTrustedProxies(p...))
+	}
+	if *maxConns < 0 {
+		return usageError{fmt.Sprintf("--max-conns-per-ip: %d is negative", *maxConns)}
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	tuneRuntime(e.getenv)
@@ -65,15 +83,30 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.close()
+	token, err := metricsToken(e.getenv, st.site.Config.Service.MetricsTokenFile, *data)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		extra = append(extra, commentsvc.WithMetricsToken(token))
+	}
 
-	svc, err := st.service(
+	// Listen first: the address the server really listens on is one the forms may come from.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := "http://" + displayAddr(ln.Addr())
+	svc, err := st.service(append([]commentsvc.Option{
 		commentsvc.WithChallenge(*challenge == "on"),
 		commentsvc.WithWorkers(*workers),
 		commentsvc.WithAntispam(antispam.Config{
 			RatePerIP: rate.Limit(*ratePerIP), BurstPerIP: *burstPerIP,
 			RatePerPage: rate.Limit(*ratePerPage), BurstPerPage: *burstPerPage,
 		}),
-	)
+		commentsvc.WithPublicURL(base),
+	}, extra...)...)
 	if err != nil {
 		return err
 	}
@@ -90,12 +123,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
+	srv := newServer(serveMux(st, svc))
+	var msrv *http.Server
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", svc.MetricsHandler())
+		mux.Handle("GET /healthz", svc.Handler())
+		msrv = newServer(mux)
+		go func() { _ = msrv.Serve(mln) }()
+		log.Info("metrics", "url", "http://"+displayAddr(mln.Addr())+"/metrics")
 	}
-	srv := &http.Server{Handler: serveMux(st, svc), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
-	base := "http://" + displayAddr(ln.Addr())
 	if err := st.announce(base); err != nil {
 		return err
 	}
@@ -107,7 +148,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); svcErr = svc.Run(svcCtx) }()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(svc.LimitListener(ln, *maxConns)) }()
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
@@ -120,12 +161,47 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if serr := srv.Shutdown(shut); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		log.Error("shutting down the HTTP server", "err", serr)
 	}
+	if msrv != nil {
+		_ = msrv.Shutdown(shut)
+	}
 	stopSvc()
 	wg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return svcErr
+}
+
+// newServer sets the timeouts of a server facing the internet. Headers must come quickly;
+// a body is held by the service to a minimum rate rather than to a total time (so that a
+// large upload on a slow line goes through), and ReadTimeout only bounds what no handler
+// extends. An idle connection is closed soon, since it counts against its address's cap.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: time.Minute}
+}
+
+// metricsToken is the bearer token of /metrics on the public address: PARVIS_METRICS_TOKEN,
+// else the content of parvis.yaml's service.metricsTokenFile (relative to the data folder),
+// else none.
+func metricsToken(getenv func(string) string, file, dataDir string) (string, error) {
+	tok, from := getenv("PARVIS_METRICS_TOKEN"), "PARVIS_METRICS_TOKEN"
+	if tok == "" && file != "" {
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dataDir, file)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("service.metricsTokenFile: %w", err)
+		}
+		tok, from = strings.TrimSpace(string(b)), "service.metricsTokenFile ("+file+")"
+	}
+	if tok == "" {
+		return "", nil
+	}
+	if len(tok) < 16 || strings.ContainsFunc(tok, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return "", fmt.Errorf("%s: the metrics token must be at least 16 printable ASCII characters, without spaces", from)
+	}
+	return tok, nil
 }
 
 // tuneRuntime sets the runtime for a server under a rush, where the operator has not chosen.

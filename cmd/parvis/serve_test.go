@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -271,4 +276,249 @@ func TestSubmitApprovePublish(t *testing.T) {
 		t.Errorf("a wrong receipt token gave %d", wrong.StatusCode)
 	}
 	wrong.Body.Close()
+}
+
+// oneShot closes each connection after its request, so that none is left open to count
+// against the per-address cap.
+var oneShot = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
+// syncBuffer is a log the server writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// runServeFor runs parvis serve in-process with args and environment, until the test ends,
+// and returns its log once /healthz answers on addr.
+func runServeFor(t *testing.T, addr string, vars map[string]string, args ...string) *syncBuffer {
+	t.Helper()
+	// The runtime is the test's own: GOGC and the others are "set".
+	vals := map[string]string{"GOGC": "100", "GOMEMLIMIT": "off", "GOMAXPROCS": "2"}
+	for k, v := range vars {
+		vals[k] = v
+	}
+	var log syncBuffer
+	e := &env{stdin: strings.NewReader(""), stdout: &log, stderr: &log, getenv: func(k string) string { return vals[k] }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, append([]string{"serve", "--addr", addr, "--antispam-challenge", "off"}, args...))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Errorf("parvis serve did not stop:\n%s", log.String())
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case code := <-done:
+			t.Fatalf("parvis serve exited with %d:\n%s", code, log.String())
+		default:
+		}
+		if res, err := oneShot.Get("http://" + addr + "/healthz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return &log
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("parvis serve did not start:\n%s", log.String())
+	return nil
+}
+
+// holdConn opens a connection from a local address and asks /healthz on it, keeping the
+// connection open; it reports the status, or 0 when the connection was closed instead.
+func holdConn(t *testing.T, from, to string) int {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return 0
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func statusOf(t *testing.T, req *http.Request) (int, *http.Response) {
+	t.Helper()
+	res, err := oneShot.Transport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, res
+}
+
+// TestServeHardening runs parvis serve itself with its defaults, then with a proxy and a
+// metrics token set, and checks what findings 6 and 10 are about: forwarded headers are
+// believed only from the configured proxies, /metrics is not public, the receipt's
+// address is not taken from Host, and one address cannot hold every connection.
+func TestServeHardening(t *testing.T) {
+	siteDir := writeSite(t, testSite)
+	t.Run("defaults", func(t *testing.T) {
+		addr, maddr := freePort(t), freePort(t)
+		runServeFor(t, addr, nil, "--site", siteDir, "--data", filepath.Join(t.TempDir(), "var"),
+			"--metrics-addr", maddr, "--max-conns-per-ip", "3")
+		base := "http://" + addr
+
+		// Finding 6: a peer that is no configured proxy does not say it came over HTTPS.
+		req, _ := http.NewRequest("GET", base+"/admin/login", nil)
+		req.Header.Set("X-Forwarded-Proto", "https")
+		req.Header.Set("X-Forwarded-For", "198.51.100.1")
+		if _, res := statusOf(t, req); secureCookie(res, "parvis_login") {
+			t.Error("X-Forwarded-Proto from any peer made the login cookie Secure")
+		}
+
+		// Finding 10: /metrics is on its own address only.
+		for u, want := range map[string]int{base + "/metrics": 404, "http://" + maddr + "/metrics": 200, base + "/healthz": 200} {
+			req, _ := http.NewRequest("GET", u, nil)
+			if got, _ := statusOf(t, req); got != want {
+				t.Errorf("GET %s: %d, want %d", u, got, want)
+			}
+		}
+
+		// Finding 10: Host decides neither the receipt's address nor the redirect.
+		req, _ = http.NewRequest("GET", base+"/articles/budget/", nil)
+		res, err := oneShot.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		m := tokenRE.FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("no token on the page:\n%s", page)
+		}
+		token := string(m[1])
+		time.Sleep(1100 * time.Millisecond) // the form's minimum time
+		v := comment(token, "Claire", "Bonjour")
+		v.Set("options[redirect]", "http://evil.example/")
+		req, _ = http.NewRequest("POST", base+"/api/v1/entries/comment", strings.NewReader(v.Encode()))
+		req.Host = "evil.example"
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if _, res := statusOf(t, req); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), base+"/api/v1/submissions/") {
+			t.Errorf("Host: evil.example: %d to %q, want the receipt on %s", res.StatusCode, res.Header.Get("Location"), base)
+		}
+
+		// Finding 10: three connections from one address, not four; others still get in.
+		// (The connections of the requests above may take a moment to be let go.)
+		for held, deadline := 0, time.Now().Add(5*time.Second); held < 3; {
+			if got := holdConn(t, "127.0.0.1", addr); got == http.StatusOK {
+				held++
+			} else if time.Now().After(deadline) {
+				t.Fatalf("connection %d: %d", held+1, got)
+			}
+		}
+		if got := holdConn(t, "127.0.0.1", addr); got == http.StatusOK {
+			t.Error("a fourth connection from one address was let in")
+		}
+		if got := holdConn(t, "127.0.0.2", addr); got != http.StatusOK {
+			t.Errorf("another address: %d", got)
+		}
+	})
+	t.Run("a proxy and a token from the environment", func(t *testing.T) {
+		addr := freePort(t)
+		const token = "a-long-enough-metrics-token"
+		runServeFor(t, addr, map[string]string{"PARVIS_TRUSTED_PROXIES": "127.0.0.1", "PARVIS_METRICS_TOKEN": token},
+			"--site", siteDir, "--data", filepath.Join(t.TempDir(), "var"), "--max-conns-per-ip", "2")
+		base := "http://" + addr
+		req, _ := http.NewRequest("GET", base+"/admin/login", nil)
+		req.Header.Set("X-Forwarded-Proto", "https")
+		if _, res := statusOf(t, req); !secureCookie(res, "parvis_login") {
+			t.Error("X-Forwarded-Proto from the trusted proxy did not make the login cookie Secure")
+		}
+		for auth, want := range map[string]int{"": 401, "Bearer " + token: 200} {
+			req, _ := http.NewRequest("GET", base+"/metrics", nil)
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			if got, _ := statusOf(t, req); got != want {
+				t.Errorf("/metrics with %q: %d, want %d", auth, got, want)
+			}
+		}
+		// The proxy carries everyone's connections: it is not capped.
+		for i := range 4 {
+			if got := holdConn(t, "127.0.0.1", addr); got != http.StatusOK {
+				t.Fatalf("connection %d from the proxy: %d", i+1, got)
+			}
+		}
+	})
+	t.Run("bad settings", func(t *testing.T) {
+		for _, tt := range []struct {
+			vars map[string]string
+			args []string
+			want string
+		}{
+			{nil, []string{"--trusted-proxies", "10.0.0.0/8,proxy.example"}, `--trusted-proxies: "proxy.example" is not an address or a CIDR block`},
+			{map[string]string{"PARVIS_TRUSTED_PROXIES": "10.0.0.0/99"}, nil, `--trusted-proxies: "10.0.0.0/99" is not an address`},
+			{map[string]string{"PARVIS_METRICS_TOKEN": "short"}, nil, "PARVIS_METRICS_TOKEN: the metrics token must be at least 16"},
+			{nil, []string{"--max-conns-per-ip", "-1"}, "--max-conns-per-ip: -1 is negative"},
+		} {
+			var out bytes.Buffer
+			e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &out, getenv: func(k string) string { return tt.vars[k] }}
+			code := run(context.Background(), e, append([]string{"serve", "--site", siteDir, "--data", filepath.Join(t.TempDir(), "var"), "--addr", "127.0.0.1:0"}, tt.args...))
+			if code == 0 || !strings.Contains(out.String(), tt.want) {
+				t.Errorf("%v %v: exit %d\n%s\nwant %q", tt.vars, tt.args, code, out.String(), tt.want)
+			}
+		}
+	})
+}
+
+func secureCookie(res *http.Response, name string) bool {
+	for _, c := range res.Cookies() {
+		if c.Name == name {
+			return c.Secure
+		}
+	}
+	return false
+}
+
+func TestMetricsToken(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "metrics.token"), []byte("  a-token-read-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(v string) func(string) string { return func(string) string { return v } }
+	for _, tt := range []struct {
+		getenv     func(string) string
+		file, want string
+		fault      string
+	}{
+		{getenv(""), "", "", ""},
+		{getenv("a-token-from-the-environment"), "metrics.token", "a-token-from-the-environment", ""},
+		{getenv(""), "metrics.token", "a-token-read-from-a-file", ""},
+		{getenv(""), filepath.Join(dir, "metrics.token"), "a-token-read-from-a-file", ""},
+		{getenv(""), "missing.token", "", "service.metricsTokenFile"},
+		{getenv("with a space in it, long enough"), "", "", "without spaces"},
+	} {
+		got, err := metricsToken(tt.getenv, tt.file, dir)
+		if got != tt.want || (err == nil) != (tt.fault == "") || (err != nil && !strings.Contains(err.Error(), tt.fault)) {
+			t.Errorf("file %q: %q, %v; want %q, fault %q", tt.file, got, err, tt.want, tt.fault)
+		}
+	}
 }
