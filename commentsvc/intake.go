@@ -150,6 +150,14 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 		s.fail(w, r, http.StatusUnprocessableEntity, code, msg(lang, code), nil)
 		return
 	}
+	// The key is known before the check, so that a resend of this very submission passes
+	// on its spent token, for the queue to answer as a duplicate.
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		key = idempotencyKey(name, sub, antispam.Issued(sub.Options["token"]))
+	} else {
+		key = "h:" + key
+	}
 	verdict := s.checker.Check(antispam.Submission{
 		Form:     name,
 		Page:     sub.Options["page"],
@@ -160,12 +168,18 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 		Answer:   sub.Options["answer"],
 		Honeypot: sub.Honeypot,
 		Texts:    s.texts(name, sub),
+		Key:      key,
 	}, start)
 	if !verdict.OK {
 		s.metrics.rejected(name, verdict.Reason)
 		if verdict.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(verdict.RetryAfter.Round(time.Second)/time.Second)+1))
 			s.fail(w, r, http.StatusTooManyRequests, verdict.Reason, msg(lang, "rate"), nil)
+			return
+		}
+		if !wantsJSON(r) && confirmable(verdict.Reason) {
+			// A person without JavaScript: a page that asks the token's question.
+			s.confirm(w, r, name, values, verdict.Reason)
 			return
 		}
 		s.fail(w, r, http.StatusUnprocessableEntity, verdict.Reason, msg(lang, "spam_"+verdict.Reason), nil)
@@ -187,12 +201,6 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, "internal", msg(lang, "unavailable"), nil)
 		return
-	}
-	key := r.Header.Get("Idempotency-Key")
-	if key == "" {
-		key = idempotencyKey(name, sub, verdict.Issued)
-	} else {
-		key = "h:" + key
 	}
 	got, err := s.queue.Put(r.Context(), queue.Item{ID: id, Key: key, Kind: name, Payload: data})
 	switch {
