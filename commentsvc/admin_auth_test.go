@@ -592,3 +592,24 @@ func TestAdminHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginGate: a burst of attempts sent together from one address cannot all reach the
+// password check before the first is counted.
+func TestLoginGate(t *testing.T) {
+	var g loginGate
+	for i := range loginsInFlight {
+		if !g.enter("addr:a") {
+			t.Fatalf("check %d refused", i+1)
+		}
+	}
+	if g.enter("addr:a") {
+		t.Errorf("check %d let through at once", loginsInFlight+1)
+	}
+	if !g.enter("addr:b") {
+		t.Error("another address waits for this one")
+	}
+	g.leave("addr:a")
+	if !g.enter("addr:a") {
+		t.Error("a finished check did not give its place back")
+	}
+}
