@@ -77,7 +77,7 @@ func (c *pdfCheck) run() error {
 		return refuse(ErrMalformed, "no PDF header")
 	}
 	if !bytes.Contains(d[max(0, len(d)-1024):], []byte("%%EOF")) {
-		return refuse(ErrMalformed, "no %%EOF: the file is incomplete")
+		return refuse(ErrMalformed, "no %s: the file is incomplete", "%%EOF")
 	}
 	if zipAppended(d) {
 		return refuse(ErrMalformed, "the file is also a zip archive")
@@ -115,9 +115,15 @@ func (c *pdfCheck) run() error {
 	}
 	slices.SortStableFunc(c.raw, func(a, b indexEntry) int { return cmpKey(a.key, b.key) })
 
-	// Second pass: the streams' data, decoded.
+	// Second pass: the streams' data, decoded: cross-reference streams first, which name
+	// the object streams that their type may not.
 	for _, s := range c.streams {
-		if err := c.stream(s, false); err != nil {
+		if err := c.stream(s, false, true); err != nil {
+			return err
+		}
+	}
+	for _, s := range c.streams {
+		if err := c.stream(s, c.xrefContainers[int64(s.ref>>16)] && s.ref&0xffff == 0, false); err != nil {
 			return err
 		}
 	}
@@ -132,7 +138,7 @@ func (c *pdfCheck) run() error {
 			if c.done[e.at] {
 				continue
 			}
-			if err := c.stream(streamAt{body: e.at, ref: pack(n, 0)}, true); err != nil {
+			if err := c.stream(streamAt{body: e.at, ref: pack(n, 0)}, true, false); err != nil {
 				return err
 			}
 		}
@@ -328,8 +334,9 @@ func (c *pdfCheck) intOf(v *object) (int64, bool, error) {
 }
 
 // stream decodes the data of the stream whose dictionary starts at s.body. container says
-// a cross-reference stream names it as an object stream, whatever its type says.
-func (c *pdfCheck) stream(s streamAt, container bool) error {
+// a cross-reference stream names it as an object stream, whatever its type says; xrefOnly
+// leaves every other stream for later.
+func (c *pdfCheck) stream(s streamAt, container, xrefOnly bool) error {
 	where := objName(s.ref)
 	lx := newSliceLexer(c.data, int(s.body))
 	d, p, err := c.parse(lx, where, false)
@@ -337,6 +344,10 @@ func (c *pdfCheck) stream(s streamAt, container bool) error {
 		return err
 	}
 	if d.k != kDict || p.qn != 0 || !p.peek(0).is("stream") {
+		return nil
+	}
+	typ := d.nameOf("Type")
+	if xrefOnly != (typ == "XRef") || c.done[s.body] {
 		return nil
 	}
 	start := int(lx.pos())
@@ -350,7 +361,6 @@ func (c *pdfCheck) stream(s streamAt, container bool) error {
 	if err != nil {
 		return err
 	}
-	typ := d.nameOf("Type")
 	switch {
 	case container || typ == "ObjStm":
 		return c.objStm(s, &d, raw)

@@ -233,9 +233,9 @@ func (c *pdfCheck) autoAA(v *object, trig string) error {
 // resolvePending follows the references that automatic actions and links left, through
 // every definition of each object, until none is left.
 func (c *pdfCheck) resolvePending() error {
-	for len(c.pending) > 0 {
-		p := c.pending[len(c.pending)-1]
-		c.pending = c.pending[:len(c.pending)-1]
+	// In the order found: the first path to an object names it best in a refusal.
+	for i := 0; i < len(c.pending); i++ {
+		p := c.pending[i]
 		key := p.ref<<3 | uint64(p.kind)
 		if c.visited[key] {
 			continue

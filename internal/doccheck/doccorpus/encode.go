@@ -17,7 +17,7 @@ import (
 func Encode(data []byte, filters ...string) []byte {
 	for i := len(filters) - 1; i >= 0; i-- {
 		name, opt, _ := strings.Cut(filters[i], ":")
-		switch name {
+		switch unescape(name) {
 		case "ASCIIHexDecode", "AHx":
 			var b bytes.Buffer
 			h := hex.EncodeToString(data)
@@ -47,6 +47,22 @@ func Encode(data []byte, filters ...string) []byte {
 		}
 	}
 	return data
+}
+
+// unescape decodes a name's #xx escapes.
+func unescape(name string) string {
+	var b []byte
+	for i := 0; i < len(name); i++ {
+		if name[i] == '#' && i+2 < len(name) {
+			if v, err := hex.DecodeString(name[i+1 : i+3]); err == nil {
+				b = append(b, v[0])
+				i += 2
+				continue
+			}
+		}
+		b = append(b, name[i])
+	}
+	return string(b)
 }
 
 // Parms returns the /DecodeParms entry (a dictionary, or null) that Encode's options for
@@ -206,7 +222,13 @@ func LZW(data []byte, early bool) []byte {
 			width++
 			overflow <<= 1
 		}
-		if hi >= 4000 {
+		// The table is full at 4095 codes (4094 with early change, whose decoder stops
+		// one sooner): start again.
+		full := 4095
+		if early {
+			full = 4094
+		}
+		if hi >= full {
 			write(clearCode, width)
 			reset()
 			return false

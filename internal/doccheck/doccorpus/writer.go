@@ -52,6 +52,16 @@ func (w *Writer) Stream(num int, dict string, data []byte, filters ...string) *W
 	return w
 }
 
+// RawStream writes object num as a stream whose data is written as it is, whatever its
+// dictionary (with its own /Filter) says.
+func (w *Writer) RawStream(num int, dict string, data []byte) *Writer {
+	w.offsets[num] = w.b.Len()
+	fmt.Fprintf(&w.b, "%d 0 obj\n<< %s /Length %d >>\nstream\n", num, dict, len(data))
+	w.b.Write(data)
+	w.b.WriteString("\nendstream\nendobj\n")
+	return w
+}
+
 // ObjStm writes object num as an object stream holding members, encoded by filters.
 // dict adds entries ("/Type /ObjStm" is written unless dict starts with "-", for a
 // container that only a cross-reference stream names).
