@@ -309,8 +309,12 @@ func refusedPDF() []Case {
 		}),
 		malformed("pdf/no-eof", "no %%EOF", func() []byte { return []byte("%PDF-1.7\n1 0 obj\n<< >>\nendobj\n") }),
 		malformed("pdf/html-named-pdf", "no PDF header", func() []byte { return []byte("<html><script>alert(1)</script></html>\n%%EOF\n") }),
-		protected("pdf/encrypted/trailer", func() []byte { return NewPDF().Obj(1, "<< /Type /Catalog >>").Obj(5, encrypt).Xref("/Root 1 0 R /Encrypt 5 0 R") }),
-		protected("pdf/encrypted/escaped", func() []byte { return NewPDF().Obj(1, "<< /Type /Catalog >>").Obj(5, encrypt).Xref("/Root 1 0 R /Encr#79pt 5 0 R") }),
+		protected("pdf/encrypted/trailer", func() []byte {
+			return NewPDF().Obj(1, "<< /Type /Catalog >>").Obj(5, encrypt).Xref("/Root 1 0 R /Encrypt 5 0 R")
+		}),
+		protected("pdf/encrypted/escaped", func() []byte {
+			return NewPDF().Obj(1, "<< /Type /Catalog >>").Obj(5, encrypt).Xref("/Root 1 0 R /Encr#79pt 5 0 R")
+		}),
 		protected("pdf/encrypted/xref-stream", func() []byte {
 			w := NewPDF()
 			w.Obj(5, encrypt)
