@@ -240,7 +240,10 @@ func TestSubmitApprovePublish(t *testing.T) {
 		t.Errorf("the rebuilt page lacks the comment:\n%s", body)
 	}
 
-	// A second comment, rejected: the receipt gives the reason, as JSON and as a page.
+	// A second comment, rejected: the receipt gives the reason, as JSON and as a page. It
+	// comes from another page load: a token carries one submission.
+	token = ts.formToken(t, "/articles/budget/")
+	time.Sleep(1100 * time.Millisecond)
 	res = ts.post(t, "comment", comment(token, "Bob", "Hors sujet."), "")
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "http://localhost:8080/articles/budget/#comments" {
 		t.Fatalf("status %d, Location %q", res.StatusCode, res.Header.Get("Location"))
