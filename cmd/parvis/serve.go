@@ -232,10 +232,11 @@ func tuneRuntime(getenv func(string) string) {
 }
 
 // serveMux puts the site and the service on one address: the service's routes, and the
-// built site for everything else, its forms stamped with fresh anti-spam tokens.
+// built site for everything else, its forms stamped with fresh anti-spam tokens and its
+// files with the headers the build asked for (a citizen's document goes out as a download).
 func serveMux(st *state, svc *commentsvc.Service) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", siteHeaders(st.site.Config.Service.URL, svc.Checker().StampHTML(staticHandler(st.public))))
+	mux.Handle("/", siteHeaders(st.site.Config.Service.URL, svc.Checker().StampHTML(headerFiles(st.public, staticHandler(st.public)))))
 	for _, p := range []string{"/api/", "/v3/", "/admin", "/admin/", "/hooks/", "/healthz", "/metrics"} {
 		mux.Handle(p, svc.Handler())
 	}
