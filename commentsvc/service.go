@@ -257,6 +257,7 @@ func (s *Service) routes() {
 	m.HandleFunc("GET /api/v1/submissions/{id}", s.handleReceipt)
 	m.Handle("GET /api/v1/challenge", s.checker.ChallengeHandler())
 	m.HandleFunc("GET /healthz", s.handleHealth)
+	m.HandleFunc("GET /readyz", s.handleReady)
 	m.Handle("GET /metrics", s.metrics.guarded(s.metricsToken))
 	s.adminRoutes(m)
 	// "/admin" as typed in an address bar: a relative redirect keeps a proxy's path prefix.
@@ -323,6 +324,30 @@ func (s *Service) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintln(w, "ok")
+}
+
+// handleReady tells a load balancer whether to send submissions here: the process is not
+// stopping, the site it checks them against is built, and the queue answers. /healthz only
+// says the process is alive.
+func (s *Service) handleReady(w http.ResponseWriter, r *http.Request) {
+	why := ""
+	switch {
+	case s.closing.Load():
+		why = "stopping"
+	case s.Site() == nil:
+		why = "no site built yet"
+	default:
+		if _, err := s.queue.Stats(r.Context()); err != nil {
+			why = "queue: " + err.Error()
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if why != "" {
+		http.Error(w, why, http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ready")
 }
 
 // absURL makes one of the service's paths absolute, on linkBase.

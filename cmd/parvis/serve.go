@@ -237,7 +237,7 @@ func tuneRuntime(getenv func(string) string) {
 func serveMux(st *state, svc *commentsvc.Service) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", siteHeaders(st.site.Config.Service.URL, svc.Checker().StampHTML(headerFiles(st.public, staticHandler(st.public)))))
-	for _, p := range []string{"/api/", "/v3/", "/admin", "/admin/", "/hooks/", "/healthz", "/metrics"} {
+	for _, p := range []string{"/api/", "/v3/", "/admin", "/admin/", "/hooks/", "/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, svc.Handler())
 	}
 	return mux
