@@ -44,11 +44,12 @@ func TestModerateOffline(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = svc.Run(ctx) }()
 	tsrv := &testServer{Server: srv, st: st, svc: svc}
-	token := tsrv.formToken(t, "/articles/budget/")
+	// Two page loads: a token carries one submission.
+	tokens := []string{tsrv.formToken(t, "/articles/budget/"), tsrv.formToken(t, "/articles/budget/")}
 	time.Sleep(1100 * time.Millisecond)
 	var ids []string
-	for _, text := range []string{"Premier avis.", "Second avis."} {
-		res := tsrv.post(t, "comment", comment(token, "Claire M.", text), "application/json")
+	for i, text := range []string{"Premier avis.", "Second avis."} {
+		res := tsrv.post(t, "comment", comment(tokens[i], "Claire M.", text), "application/json")
 		var a map[string]string
 		json.NewDecoder(res.Body).Decode(&a)
 		res.Body.Close()
