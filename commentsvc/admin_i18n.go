@@ -142,6 +142,7 @@ var adminMessages = map[string]map[string]string{
 		"sig_question": "a répondu à la question de vérification (sans JavaScript)",
 		"sig_no_token": "sans jeton de formulaire (page sans JavaScript)",
 		"sig_link":     "1 lien",
+		"sig_doc_link": "Le document renvoie vers %s",
 		"sig_links":    "%s liens",
 	},
 	"en": {
@@ -274,6 +275,7 @@ var adminMessages = map[string]map[string]string{
 		"sig_question": "answered the check question (no JavaScript)",
 		"sig_no_token": "no form token (page without JavaScript)",
 		"sig_link":     "1 link",
+		"sig_doc_link": "The document links to %s",
 		"sig_links":    "%s links",
 	},
 }
@@ -325,6 +327,10 @@ var (
 	sigLinks  = regexp.MustCompile(`^(\d+) links$`)
 )
 
+// docLinkSignal starts the signal that names an address a document's links lead to, for
+// the moderator to judge before approving.
+const docLinkSignal = "document links to "
+
 // signalText translates the anti-spam checker's signals, which it writes in English for
 // logs and the command line. An unknown signal is shown as it is.
 func signalText(lang, sig string) string {
@@ -341,6 +347,9 @@ func signalText(lang, sig string) string {
 	}
 	if m := sigLinks.FindStringSubmatch(sig); m != nil {
 		return adminMsg(lang, "sig_links", m[1])
+	}
+	if u, ok := strings.CutPrefix(sig, docLinkSignal); ok {
+		return adminMsg(lang, "sig_doc_link", u)
 	}
 	return sig
 }

@@ -49,7 +49,9 @@ type uploadRef struct {
 }
 
 // memoryForms caps what a multipart body keeps in memory; the rest goes to temporary files.
-const memoryForms = 8 << 20
+// Uploads wait their turn to be checked (a few documents at a time), each holding this much
+// at most, so that fifty in flight stay within the server's memory.
+const memoryForms = 1 << 20
 
 // handleEntry takes one submission: POST /api/v1/entries/{form}.
 func (s *Service) handleEntry(w http.ResponseWriter, r *http.Request) {
@@ -95,6 +97,14 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 		s.fail(w, r, http.StatusUnsupportedMediaType, "media_type", msg(lang, "media_type"), nil)
 		return
 	}
+	// A flood from one address is cut here, before its body is read, let alone its uploads
+	// checked: the rest of the anti-spam rules need the body, this one does not.
+	if wait, ok := s.checker.Admit(clientIP(r), start); !ok {
+		s.metrics.rejected(name, antispam.ReasonRateIP)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
+		s.fail(w, r, http.StatusTooManyRequests, antispam.ReasonRateIP, msg(lang, "rate"), nil)
+		return
+	}
 	if r.ContentLength > f.MaxBytes() {
 		s.metrics.rejected(name, "too_large")
 		s.fail(w, r, http.StatusRequestEntityTooLarge, "too_large", msg(lang, "too_large", f.MaxBytes()/1000), nil)
@@ -132,10 +142,7 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	sub, problems := f.Decode(values, multipartFiles(r))
 	if len(problems) > 0 {
-		status, reason := problems.Status(), "invalid"
-		if status == http.StatusBadRequest {
-			reason = "unknown_field"
-		}
+		status, reason := problems.Status(), problems.Reason()
 		fields := make(map[string]string, len(problems))
 		for key := range problems {
 			fields[key] = problems.Message(key, lang)
@@ -169,6 +176,7 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 		Honeypot: sub.Honeypot,
 		Texts:    s.texts(name, sub),
 		Key:      key,
+		Admitted: true,
 	}, start)
 	if !verdict.OK {
 		s.metrics.rejected(name, verdict.Reason)
@@ -188,10 +196,22 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 
 	id := queue.NewID()
 	p := payload{Form: name, Fields: sub.Fields, Private: sub.Private, Options: publicOptions(sub.Options), Signals: verdict.Signals, Received: start.UTC()}
+	for _, u := range sub.Uploads {
+		for _, l := range u.Links {
+			p.Signals = append(p.Signals, docLinkSignal+l) // for the moderator: where a reader may be sent
+		}
+	}
+	// dropUploads removes what this request stored, when it ends without a new item.
+	dropUploads := func() {
+		for _, u := range p.Uploads {
+			_ = s.blobs.Delete(context.WithoutCancel(r.Context()), u.Key)
+		}
+	}
 	for i, u := range sub.Uploads {
 		key := fmt.Sprintf("uploads/%s/%d", id, i)
 		if err := s.blobs.Put(r.Context(), key, u.Data); err != nil {
 			s.log.Error("keeping an upload", "err", err)
+			dropUploads()
 			s.fail(w, r, http.StatusServiceUnavailable, "unavailable", msg(lang, "unavailable"), nil)
 			return
 		}
@@ -199,6 +219,7 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	data, err := json.Marshal(p)
 	if err != nil {
+		dropUploads()
 		s.fail(w, r, http.StatusInternalServerError, "internal", msg(lang, "unavailable"), nil)
 		return
 	}
@@ -206,12 +227,13 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 	switch {
 	case errors.Is(err, queue.ErrDuplicate):
 		// The same form sent again: answer as the first time, and drop the new uploads.
-		for _, u := range p.Uploads {
-			_ = s.blobs.Delete(context.WithoutCancel(r.Context()), u.Key)
-		}
+		dropUploads()
 		s.metrics.duplicate(name)
 		id = got
 	case err != nil:
+		// The uploads stay: the item may have reached the disk all the same (a commit that
+		// failed to report), and a blob left over costs less than a submission without its
+		// file.
 		s.log.Error("queueing a submission", "form", name, "err", err)
 		w.Header().Set("Retry-After", "5")
 		s.fail(w, r, http.StatusServiceUnavailable, "unavailable", msg(lang, "unavailable"), nil)

@@ -103,6 +103,9 @@ type Submission struct {
 	// Key identifies the submission's content (the service's idempotency key), so that a
 	// resend of the same submission on a spent token is let through; empty, none is.
 	Key string
+	// Admitted says the post already spent its address's bucket through Admit, before its
+	// body was read; Check then does not spend it again.
+	Admitted bool
 }
 
 // Verdict is Check's answer. RetryAfter is set for rate_ip and rate_page (a 429), and
@@ -233,8 +236,10 @@ func (c *Checker) form(name string) *formRules {
 // flood from one address is cut first; the per-page bucket only by posts that pass every
 // other rule, so that junk cannot silence a page for its citizens.
 func (c *Checker) Check(s Submission, now time.Time) Verdict {
-	if wait, ok := c.ip.allow(addrKey(s.IP), now); !ok {
-		return Verdict{Reason: ReasonRateIP, RetryAfter: wait}
+	if !s.Admitted {
+		if wait, ok := c.ip.allow(addrKey(s.IP), now); !ok {
+			return Verdict{Reason: ReasonRateIP, RetryAfter: wait}
+		}
 	}
 	r := c.form(s.Form)
 	if s.Honeypot != "" {
@@ -307,6 +312,14 @@ func (c *Checker) Check(s Submission, now time.Time) Verdict {
 		signals = append(signals, strconv.Itoa(links)+" links")
 	}
 	return Verdict{OK: true, Signals: signals, Issued: tok.issued}
+}
+
+// Admit spends one post from the address's bucket, as Check would, and tells when to come
+// back if it is empty. The service calls it before it reads a body, so that a flood from one
+// address costs a bucket lookup per post, not the reading and checking of its uploads; it
+// then passes Admitted to Check.
+func (c *Checker) Admit(ip string, now time.Time) (retryAfter time.Duration, ok bool) {
+	return c.ip.allow(addrKey(ip), now)
 }
 
 // clockSkew tolerates replicas whose clocks disagree a little.

@@ -139,3 +139,28 @@ func TestLimiterConcurrent(t *testing.T) {
 		t.Errorf("%d buckets", n)
 	}
 }
+
+// TestAdmit: the address's bucket can be spent before a body is read; Check then leaves it
+// alone, so that a post is counted once either way.
+func TestAdmit(t *testing.T) {
+	c := newChecker(t, func(cfg *Config) { cfg.RatePerIP, cfg.BurstPerIP = rate.Every(time.Minute), 2 })
+	at := t0.Add(time.Minute)
+	for i := range 2 {
+		if _, ok := c.Admit("192.0.2.9", at); !ok {
+			t.Fatalf("admit %d refused", i)
+		}
+		s := valid(c, "document")
+		s.IP, s.Admitted = "192.0.2.9", true
+		if v := c.Check(s, at); !v.OK {
+			t.Fatalf("check %d after admit: %+v", i, v)
+		}
+	}
+	if wait, ok := c.Admit("192.0.2.9", at); ok || wait != time.Minute {
+		t.Fatalf("third post: admitted %v, wait %v", ok, wait)
+	}
+	s := valid(c, "document")
+	s.IP = "192.0.2.9"
+	if v := c.Check(s, at); v.Reason != ReasonRateIP {
+		t.Fatalf("a check not admitted spends the bucket itself: %+v", v)
+	}
+}
