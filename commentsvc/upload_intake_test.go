@@ -128,4 +128,3 @@ func TestFloodCutBeforeBody(t *testing.T) {
 		t.Errorf("queue: %+v, %v", n, err)
 	}
 }
-
