@@ -158,7 +158,7 @@ func startBinary(t *testing.T, bin, siteDir, data string) *binServer {
 	var log bytes.Buffer
 	cmd := exec.Command(bin, "serve", "--site", siteDir, "--data", data, "--addr", addr,
 		"--antispam-challenge", "off", "--rate-per-ip", "100000", "--burst-per-ip", "100000",
-		"--rate-per-page", "100000", "--burst-per-page", "100000")
+		"--rate-per-page", "100000", "--burst-per-page", "100000", "--token-uses", "-1")
 	cmd.Stdout, cmd.Stderr = &log, &log
 	cmd.Env = append(os.Environ(), "PARVIS_METRICS_TOKEN="+crashMetricsToken)
 	if err := cmd.Start(); err != nil {

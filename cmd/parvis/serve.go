@@ -51,6 +51,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	burstPerIP := fs.Int("burst-per-ip", 0, "submissions in a burst allowed from one address (0: the default)")
 	ratePerPage := fs.Float64("rate-per-page", 0, "submissions a second allowed on one page (0: the default)")
 	burstPerPage := fs.Int("burst-per-page", 0, "submissions in a burst allowed on one page (0: the default)")
+	tokenUses := fs.Int("token-uses", 1, "submissions one form token may carry (a page load is one submission; -1: no limit, for load tests only)")
 	workers := fs.Int("workers", 1, "workers turning submissions into changes; 0 only takes them, leaving them queued (for a replica whose queue another process works)")
 	trusted := fs.String("trusted-proxies", "", "the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or CIDR blocks, comma-separated, or none (default: service.trustedProxies in parvis.yaml, else none)")
 	metricsAddr := fs.String("metrics-addr", "", "an address of its own for /metrics, such as 127.0.0.1:9090 (default: none; /metrics on --addr then needs PARVIS_METRICS_TOKEN)")
@@ -104,6 +105,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		commentsvc.WithAntispam(antispam.Config{
 			RatePerIP: rate.Limit(*ratePerIP), BurstPerIP: *burstPerIP,
 			RatePerPage: rate.Limit(*ratePerPage), BurstPerPage: *burstPerPage,
+			TokenUses: *tokenUses,
 		}),
 		commentsvc.WithPublicURL(base),
 	}, extra...)...)
