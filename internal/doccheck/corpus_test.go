@@ -47,6 +47,8 @@ func TestCorpus(t *testing.T) {
 			var e *doccheck.Error
 			if !errors.As(err, &e) {
 				t.Errorf("%T is not a *doccheck.Error", err)
+			} else if e.Kind == doccheck.ErrBomb && e.Limit <= 0 {
+				t.Errorf("a bomb without the limit it crossed")
 			}
 			refused++
 		})

@@ -49,6 +49,23 @@ func (c *counted) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// ratioMeter refuses a stream that unpacks to more than bombRatio times its size.
+type ratioMeter struct {
+	r     io.Reader
+	n     int64
+	size  int64
+	where string
+}
+
+func (rm *ratioMeter) Read(p []byte) (int, error) {
+	n, err := rm.r.Read(p)
+	rm.n += int64(n)
+	if rm.n > bombRatioFloor && rm.n > bombRatio*max(1, rm.size) {
+		return n, &Error{Kind: ErrBomb, Reason: fmt.Sprintf("%s unpacks to more than %d times its size", rm.where, bombRatio), Limit: bombRatio * max(1, rm.size)}
+	}
+	return n, err
+}
+
 // tolerant ends a stream quietly where writers commonly end it badly: a missing or wrong
 // checksum, a truncated last block. What was decoded up to there is what any viewer sees.
 type tolerant struct{ r io.Reader }

@@ -44,16 +44,20 @@ func (l *lexer) refill() (byte, bool) {
 	}
 	for range 100 {
 		n, err := l.src.Read(l.fill)
+		if err != nil {
+			// Bytes read with an error are the last: a refusal (the budget) must stop
+			// the decoding at once.
+			if err != io.EOF {
+				l.err = err
+			}
+			l.src = nil
+		}
 		if n > 0 {
 			l.base += int64(len(l.buf))
 			l.buf, l.i = l.fill[:n], 1
 			return l.buf[0], true
 		}
-		if err != nil {
-			if err != io.EOF {
-				l.err = err
-			}
-			l.src = nil
+		if l.src == nil {
 			return 0, false
 		}
 	}
@@ -64,23 +68,26 @@ func (l *lexer) refill() (byte, bool) {
 // unread steps back over the byte read last; it follows a read that returned true.
 func (l *lexer) unread() { l.i-- }
 
-func isSpace(c byte) bool {
-	switch c {
-	case 0, '\t', '\n', '\f', '\r', ' ':
-		return true
+// class sorts bytes as PDF's syntax does: whitespace, delimiters, the rest regular.
+var class = func() (t [256]uint8) {
+	for _, c := range []byte{0, '\t', '\n', '\f', '\r', ' '} {
+		t[c] = cSpace
 	}
-	return false
-}
-
-func isDelim(c byte) bool {
-	switch c {
-	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
-		return true
+	for _, c := range []byte("()<>[]{}/%") {
+		t[c] = cDelim
 	}
-	return false
-}
+	return t
+}()
 
-func isRegular(c byte) bool { return !isSpace(c) && !isDelim(c) }
+const (
+	cRegular = iota
+	cSpace
+	cDelim
+)
+
+func isSpace(c byte) bool   { return class[c] == cSpace }
+func isDelim(c byte) bool   { return class[c] == cDelim }
+func isRegular(c byte) bool { return class[c] == cRegular }
 
 type tokKind uint8
 
@@ -119,6 +126,12 @@ func (l *lexer) next(t *token) {
 	t.b, t.long, t.n = t.b[:0], false, 0
 	var c byte
 	for {
+		// Runs of whitespace, as a bomb of zeros is, are skipped within the buffer.
+		i := l.i
+		for i < len(l.buf) && class[l.buf[i]] == cSpace {
+			i++
+		}
+		l.i = i
 		var ok bool
 		if c, ok = l.read(); !ok {
 			t.kind = tEOF
@@ -166,6 +179,14 @@ func (l *lexer) next(t *token) {
 	default:
 		t.keep(c, maxKeyword)
 		for {
+			// A long keyword is read within the buffer, without keeping it.
+			if t.long {
+				i := l.i
+				for i < len(l.buf) && class[l.buf[i]] == cRegular {
+					i++
+				}
+				l.i = i
+			}
 			d, ok := l.read()
 			if !ok {
 				break
@@ -226,6 +247,26 @@ func classifyNumber(t *token) {
 func (l *lexer) literal(t *token) {
 	depth := 1
 	for {
+		// Plain bytes go by the buffer-full while the string is kept, and are skipped past
+		// its cap.
+		i := l.i
+		for i < len(l.buf) {
+			b := l.buf[i]
+			if b == '(' || b == ')' || b == '\\' || b == '\r' {
+				break
+			}
+			i++
+		}
+		if n := i - l.i; n > 0 {
+			room := maxString - len(t.b)
+			if room < n {
+				t.long = true
+			}
+			if room > 0 {
+				t.b = append(t.b, l.buf[l.i:l.i+min(n, room)]...)
+			}
+			l.i = i
+		}
 		c, ok := l.read()
 		if !ok {
 			return

@@ -46,11 +46,11 @@ const (
 	maxXMLName  = 1024
 	maxAttrKeep = 4096     // bytes of an attribute value kept for checks
 	maxXMLSpan  = 64 << 20 // bytes of one comment, CDATA or processing instruction
-	// An entry that unpacks to more than zipRatio times its compressed size, past
-	// zipRatioFloor bytes, is a zip bomb: deflate tops out near 1032:1, and XML rarely
-	// passes 50:1.
-	zipRatio      = 200
-	zipRatioFloor = 4 << 20
+	// A stream or zip entry that unpacks to more than bombRatio times its size, past
+	// bombRatioFloor bytes, is a bomb: deflate tops out near 1032:1, while text, XML
+	// and object streams stay under 50:1. It is refused after 4 MiB of decoding, not 64.
+	bombRatio      = 200
+	bombRatioFloor = 4 << 20
 )
 
 // budgetFor is how many decoded bytes a file of n bytes may unpack to.

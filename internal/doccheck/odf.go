@@ -288,8 +288,8 @@ func (em *entryMeter) Read(p []byte) (int, error) {
 	switch {
 	case em.m.left < 0:
 		return n, em.m.errBomb()
-	case em.n > zipRatioFloor && em.n > zipRatio*int64(max(1, em.e.CompressedSize64)):
-		return n, &Error{Kind: ErrBomb, Reason: fmt.Sprintf("entry %q unpacks to more than %d times its size", em.e.Name, zipRatio), Limit: int64(zipRatio * em.e.CompressedSize64)}
+	case em.n > bombRatioFloor && em.n > bombRatio*int64(max(1, em.e.CompressedSize64)):
+		return n, &Error{Kind: ErrBomb, Reason: fmt.Sprintf("entry %q unpacks to more than %d times its size", em.e.Name, bombRatio), Limit: int64(bombRatio * em.e.CompressedSize64)}
 	}
 	return n, err
 }

@@ -201,7 +201,10 @@ func objName(ref uint64) string { return fmt.Sprintf("object %d %d", ref>>16, re
 // spend counts parse work; past the file's allowance, objects overlap too much.
 func (c *pdfCheck) spend(n int64) error {
 	if c.workLeft -= n; c.workLeft < 0 {
-		return refuse(ErrBomb, "takes more than %d MiB of parsing: its objects overlap", workFor(len(c.data), c.meter.limit)>>20)
+		limit := workFor(len(c.data), c.meter.limit)
+		e := refuse(ErrBomb, "takes more than %d MiB of parsing: its objects overlap", limit>>20)
+		e.Limit = limit
+		return e
 	}
 	return nil
 }
@@ -504,7 +507,10 @@ func (c *pdfCheck) decoder(d *object, raw []byte, image bool, where string) (io.
 	if errors.As(err, &e) && e.Kind != ErrBomb {
 		e.Reason += " in " + where
 	}
-	return r, err
+	if err != nil || len(names) == 0 {
+		return r, err
+	}
+	return &ratioMeter{r: r, size: int64(len(raw)), where: where}, nil
 }
 
 // objStm reads an object stream: held whole, up to maxObjStm, its objects parsed at the

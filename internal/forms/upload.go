@@ -19,10 +19,11 @@ var extensions = map[string]string{
 }
 
 // docSlots bounds how many documents are checked or scrubbed at once, as imageSlots does
-// for images: a check is CPU-bound and holds up to an object stream (8 MiB) and its parse
-// (a few MiB); two or three at a time keep a flood of documents within a few tens of MiB,
-// however many wait.
-var docSlots = make(chan struct{}, max(2, min(3, runtime.GOMAXPROCS(0))))
+// for images: a check is CPU-bound (a bomb costs up to its 64 MiB budget of decoding) and
+// holds up to an object stream (8 MiB) and its parse (a few MiB). A few at a time keep a
+// flood of documents within a few tens of MiB however many wait, and leave cores to the
+// rest of the service.
+var docSlots = make(chan struct{}, max(2, min(4, runtime.NumCPU()/2)))
 
 // checkUpload reads an upload and checks it by its content: its size, its type as sniffed
 // and then parsed, an image's dimensions, a document's active content. The costly part of
@@ -97,7 +98,7 @@ func docProblem(fl *field, err error) *Problem {
 		return &Problem{Code: CodeUnsafe, Label: fl.label}
 	case errors.Is(err, doccheck.ErrProtected):
 		return &Problem{Code: CodeProtected, Label: fl.label}
-	case errors.Is(err, doccheck.ErrBomb) && errors.As(err, &e):
+	case errors.Is(err, doccheck.ErrBomb) && errors.As(err, &e) && e.Limit > 0:
 		return &Problem{Code: CodeTooLarge, Label: fl.label, Limit: e.Limit}
 	}
 	return &Problem{Code: CodeFormat, Label: fl.label, Want: "file"}

@@ -344,13 +344,20 @@ func bombsPDF() []Case {
 		return Case{Name: name, MediaType: PDF, Want: doccheck.ErrBomb, Reason: reason, Large: true, build: build}
 	}
 	return []Case{
-		bomb("pdf/bomb/content-250MB", "decompresses to more than 64 MiB", Bomb250),
-		bomb("pdf/bomb/objstm-20MB", "object stream 10 0 decompresses to more than 8 MiB", func() []byte {
+		bomb("pdf/bomb/content-250MB", "object 4 0 unpacks to more than 200 times its size", Bomb250),
+		bomb("pdf/bomb/objstm-9MB", "object stream 10 0 decompresses to more than 8 MiB", func() []byte {
+			// Text that compresses as text does, so that the object stream's own cap
+			// is what stops it.
+			var b strings.Builder
+			r := rand.New(rand.NewPCG(5, 6))
+			for b.Len() < 9<<20 {
+				fmt.Fprintf(&b, "/K%d [%d %d] ", r.IntN(1e6), r.IntN(1e6), r.IntN(1e6))
+			}
 			w := NewPDF()
-			w.ObjStm(10, "", append(Page(1, "", ""), Member{5, strings.Repeat(" ", 20<<20) + "null"}), "FlateDecode")
+			w.ObjStm(10, "", append(Page(1, "", ""), Member{5, "<< " + b.String() + " >>"}), "FlateDecode")
 			return w.XrefStream(11, "/Root 1 0 R", "FlateDecode:png=7")
 		}),
-		bomb("pdf/bomb/flate-of-flate", "decompresses to more than 64 MiB", func() []byte {
+		bomb("pdf/bomb/flate-of-flate", "object 4 0 unpacks to more than 200 times its size", func() []byte {
 			w := NewPDF()
 			for _, m := range Page(1, "", "") {
 				w.Obj(m.Num, m.Body)
@@ -363,8 +370,9 @@ func bombsPDF() []Case {
 			for _, m := range Page(1, "", "") {
 				w.Obj(m.Num, m.Body)
 			}
-			one := Deflate(zeros(8 << 20))
-			for i := range 12 {
+			// Each under the ratio's floor, all together past the budget.
+			one := Deflate(zeros(4<<20 - 1))
+			for i := range 20 {
 				w.RawStream(20+i, "/Filter /FlateDecode", one)
 			}
 			return w.Xref("/Root 1 0 R")
