@@ -152,13 +152,16 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func startBinary(t *testing.T, bin, siteDir, data string) *binServer {
+// startBinary starts parvis serve with the challenge off and the rate limits raised, and
+// extra flags after those.
+func startBinary(t *testing.T, bin, siteDir, data string, extra ...string) *binServer {
 	t.Helper()
 	addr := freePort(t)
 	var log bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--site", siteDir, "--data", data, "--addr", addr,
+	args := []string{"serve", "--site", siteDir, "--data", data, "--addr", addr,
 		"--antispam-challenge", "off", "--rate-per-ip", "100000", "--burst-per-ip", "100000",
-		"--rate-per-page", "100000", "--burst-per-page", "100000", "--token-uses", "-1")
+		"--rate-per-page", "100000", "--burst-per-page", "100000", "--token-uses", "-1"}
+	cmd := exec.Command(bin, append(args, extra...)...)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	cmd.Env = append(os.Environ(), "PARVIS_METRICS_TOKEN="+crashMetricsToken)
 	if err := cmd.Start(); err != nil {
