@@ -88,10 +88,10 @@ func TestFinding2MemoryBounded(t *testing.T) {
 		if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) || len(rep.Links) != tt.reportLen {
 			t.Errorf("%s: %v, %d links", tt.name, err, len(rep.Links))
 		}
-		if peak > tt.heap {
+		if peak > tt.heap && !raceDetector {
 			t.Errorf("%s: the heap grew by %d MiB, more than %d", tt.name, peak/mib, tt.heap/mib)
 		}
-		if d > tt.wall {
+		if d > tt.wall && !raceDetector {
 			t.Errorf("%s: took %v", tt.name, d)
 		}
 	}
@@ -115,7 +115,7 @@ func TestFinding2MemoryBounded(t *testing.T) {
 		wg.Wait()
 	})
 	t.Logf("%d bombs at once: refused in %v, peak heap +%.1f MiB", n, d.Round(time.Millisecond), float64(peak)/mib)
-	if peak > 64*mib {
+	if peak > 64*mib && !raceDetector {
 		t.Errorf("%d bombs at once grew the heap by %d MiB", n, peak/mib)
 	}
 }

@@ -307,6 +307,15 @@ var refusedElements = map[string]string{
 	"floating-frame":  "a frame loading another document",
 }
 
+// linkAttrs are the attributes (by local name) whose value an office suite follows or
+// loads: hyperlinks, frames and objects, form buttons' targets, images. A script or macro
+// scheme in one of them is a binding; in any other attribute (a cell's text value) it is
+// only text.
+var linkAttrs = map[string]bool{
+	"href": true, "target-location": true, "url": true, "location": true, "image-data": true,
+	"data": true, "src": true, "action": true, "code": true, "archive": true, "codebase": true,
+}
+
 // xml runs the rules over one XML part.
 func (c *odfCheck) xml(r *bufio.Reader, name string) error {
 	manifest := name == "META-INF/manifest.xml"
@@ -331,7 +340,7 @@ func (c *odfCheck) xml(r *bufio.Reader, name string) error {
 			switch {
 			case al == "macro-name" && v != "":
 				return refuse(ErrActive, "a macro binding (%s=%q) in %s", a.name, cut(v), name)
-			case dangerousScheme(v):
+			case linkAttrs[al] && dangerousScheme(v):
 				return refuse(ErrActive, "a %s: link (%s=%q) in %s", scheme(v), a.name, cut(v), name)
 			case manifest && l == "file-entry" && al == "media-type" && scriptType(v):
 				return refuse(ErrActive, "an entry of type %s in %s", v, name)

@@ -60,6 +60,9 @@ func (x *xmlScan) ioErr(err error) error {
 }
 
 func (x *xmlScan) run() error {
+	if b, err := x.r.Peek(1); len(b) == 0 && err == io.EOF {
+		return nil // an empty part, as office suites write some (an empty configuration)
+	}
 	if b, _ := x.r.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		x.r.Discard(3)
 	} else if len(b) >= 2 && (b[0] == 0xFE && b[1] == 0xFF || b[0] == 0xFF && b[1] == 0xFE || b[0] == 0 || b[1] == 0) {

@@ -191,7 +191,7 @@ func TestFinding2DocumentFlood(t *testing.T) {
 		wg.Wait()
 	})
 	t.Logf("%d document bombs in flight: refused in %v, heap +%.1f MiB", n, time.Since(start).Round(time.Millisecond), float64(grew)/(1<<20))
-	if grew > 48<<20 {
+	if grew > 48<<20 && !raceDetector {
 		t.Errorf("the heap grew by %d MiB", grew>>20)
 	}
 }
@@ -205,7 +205,7 @@ func TestFinding2ScrubStreams(t *testing.T) {
 	entry := doccorpus.ODT120()
 	var err error
 	grew := heapGrowth(func() { _, err = scrubODF(entry) })
-	if err == nil || grew > 16<<20 {
+	if err == nil || grew > 16<<20 && !raceDetector {
 		t.Errorf("scrub of a 120 MB entry: %v, heap +%d MiB", err, grew>>20)
 	}
 	// A large benign file: the output is about its size, and nothing else is held.
@@ -214,8 +214,10 @@ func TestFinding2ScrubStreams(t *testing.T) {
 	big := doccorpus.Doc(doccorpus.Content("", ""), doccorpus.Entry{Name: "Pictures/a.jpg", Data: jpg, Store: true})
 	var out []byte
 	grew = heapGrowth(func() { out, err = scrubODF(big) })
-	if err != nil || grew > uint64(len(big)+len(big)/4+8<<20) {
+	if err != nil || grew > uint64(len(big)+len(big)/4+8<<20) && !raceDetector {
 		t.Errorf("scrub of %d MB: %v, heap +%d MiB", len(big)>>20, err, grew>>20)
+	} else {
+		t.Logf("scrub of %d MB: heap +%d MiB", len(big)>>20, grew>>20)
 	}
 	if _, got := entries(t, out); !bytes.Equal(got["Pictures/a.jpg"], append([]byte{0xFF, 0xD8}, pixels...)) {
 		t.Error("the picture did not lose its APP1 segment, or lost more")

@@ -226,6 +226,12 @@ func benignODF() []Case {
 			c := strings.Replace(string(Content("", `<text:p>a &lt;b&gt; &amp; c &#233;</text:p>`)), "<office:body>", "<!-- a comment with <tags> and --><?pi data?><office:body>", 1)
 			return Doc([]byte(c))
 		}),
+		ok("odf/benign/libreoffice-parts", nil, withContent("", `<text:p><text:span office:string-value="Service: urbanisme">javascript: un langage</text:span></text:p>`,
+			Entry{Name: "Configurations2/accelerator/current.xml", Data: nil},
+			Entry{Name: "Configurations2/", Data: nil},
+			Entry{Name: "layout-cache", Data: []byte{0, 1, 2, 3, 4, 5}},
+			Entry{Name: "manifest.rdf", Data: []byte(`<?xml version="1.0" encoding="utf-8"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="content.xml"><rdf:type rdf:resource="http://docs.oasis-open.org/ns/office/1.2/meta/odf#ContentFile"/></rdf:Description></rdf:RDF>`)},
+			Entry{Name: "META-INF/manifest.xml", Data: Manifest(ODT, `<manifest:file-entry manifest:full-path="Configurations2/" manifest:media-type="application/vnd.sun.xml.ui.configuration"/><manifest:file-entry manifest:full-path="manifest.rdf" manifest:media-type="application/rdf+xml"/>`)})),
 		ok("odf/benign/template-path", nil, func() []byte {
 			m := strings.Replace(string(Meta()), "</office:meta>", `<meta:template xlink:type="simple" xlink:href="file:///home/jeanne/Modeles/lettre.ott" xlink:title="lettre"/></office:meta>`, 1)
 			return Doc(Content("", ""), Entry{Name: "meta.xml", Data: []byte(m)})
