@@ -12,7 +12,7 @@ func Decode(entries string, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	c := &pdfCheck{meter: meter{left: 1 << 30, limit: 1 << 30}, workLeft: 1 << 30}
-	r, err := c.decoder(&d, data, false, "a test")
+	r, err := c.decoder(&d, data, "a test")
 	if err != nil {
 		return nil, err
 	}

@@ -81,13 +81,10 @@ func (t tolerant) Read(p []byte) (int, error) {
 // imageFilters decode to pixels, which hold no PDF syntax: allowed on images only.
 var imageFilters = map[string]bool{"DCTDecode": true, "DCT": true, "JPXDecode": true, "CCITTFaxDecode": true, "CCF": true, "JBIG2Decode": true}
 
-// errImage tells the caller that a stream is an image, to be left undecoded.
-var errImage = errors.New("image data")
-
-// chain builds the reader that decodes raw through a stream's filters. image says whether
-// the stream is an image; an image filter on anything else is refused, as is any filter
-// this package does not know.
-func chain(raw io.Reader, names []string, parms []*object, image bool, m *meter) (io.Reader, error) {
+// chain builds the reader that decodes raw through a stream's filters. Images are not
+// decoded (see pdfCheck.stream), so an image filter here is on something else: refused, as
+// is any filter this package does not know.
+func chain(raw io.Reader, names []string, parms []*object, m *meter) (io.Reader, error) {
 	if len(names) > maxFilters {
 		return nil, refuse(ErrMalformed, "more than %d filters", maxFilters)
 	}
@@ -124,9 +121,6 @@ func chain(raw io.Reader, names []string, parms []*object, image bool, m *meter)
 			r = &runLength{r: bufio.NewReaderSize(r, 4096)}
 		default:
 			if imageFilters[name] {
-				if image {
-					return nil, errImage
-				}
 				return nil, refuse(ErrMalformed, "image filter /%s on a stream that is not an image", name)
 			}
 			return nil, refuse(ErrMalformed, "unknown filter /%s", printable(name))

@@ -370,11 +370,12 @@ func (c *pdfCheck) stream(s streamAt, container, xrefOnly bool) error {
 	case typ == "XRef":
 		return c.xrefStream(&d, raw, where)
 	}
-	image := d.nameOf("Subtype") == "Image" || (d.has("Width") && d.has("Height"))
-	r, err := c.decoder(&d, raw, image, where)
-	if errors.Is(err, errImage) {
+	// An image's data is pixels: no syntax in it for a viewer to run, so it is not
+	// decoded, whatever its filters (and its size does not count).
+	if d.nameOf("Subtype") == "Image" || (d.has("Width") && d.has("Height")) {
 		return nil
 	}
+	r, err := c.decoder(&d, raw, where)
 	if err != nil {
 		return err
 	}
@@ -386,13 +387,14 @@ func (c *pdfCheck) stream(s streamAt, container, xrefOnly bool) error {
 }
 
 // binaryStream reports streams whose decoded data is binary by their dictionary: font
-// programs, ICC profiles, sampled functions, mesh shadings, XML metadata. They are decoded
+// programs, ICC profiles (/N, object streams having gone before), sampled functions, mesh
+// shadings, XML metadata. They are decoded
 // (their size counts) but not tokenised, where binary could read as syntax by chance.
 func binaryStream(d *object) bool {
 	switch {
 	case d.has("Length1"), intIs(d.get("FunctionType"), 0),
 		d.has("ShadingType"), d.nameOf("Type") == "Metadata", d.nameOf("Subtype") == "XML",
-		d.has("N") && d.has("Alternate"), d.nameOf("Subtype") == "Type1C", d.nameOf("Subtype") == "CIDFontType0C",
+		d.has("N"), d.nameOf("Subtype") == "Type1C", d.nameOf("Subtype") == "CIDFontType0C",
 		d.nameOf("Subtype") == "OpenType":
 		return true
 	}
@@ -452,7 +454,7 @@ func (c *pdfCheck) streamData(d *object, start int) ([]byte, error) {
 }
 
 // decoder returns the reader of a stream's decoded data.
-func (c *pdfCheck) decoder(d *object, raw []byte, image bool, where string) (io.Reader, error) {
+func (c *pdfCheck) decoder(d *object, raw []byte, where string) (io.Reader, error) {
 	fv := d.get("Filter")
 	if fv == nil {
 		fv = d.get("F") // read as Filter by some viewers when it is a name
@@ -502,7 +504,7 @@ func (c *pdfCheck) decoder(d *object, raw []byte, image bool, where string) (io.
 			parms = append(parms, e)
 		}
 	}
-	r, err := chain(bytes.NewReader(raw), names, parms, image, &c.meter)
+	r, err := chain(bytes.NewReader(raw), names, parms, &c.meter)
 	var e *Error
 	if errors.As(err, &e) && e.Kind != ErrBomb {
 		e.Reason += " in " + where
@@ -557,7 +559,7 @@ func (c *pdfCheck) objStm(s streamAt, d *object, raw []byte) error {
 
 // readObjStm decodes an object stream into c.objBuf.
 func (c *pdfCheck) readObjStm(d *object, raw []byte, where string) ([]byte, error) {
-	r, err := c.decoder(d, raw, false, where)
+	r, err := c.decoder(d, raw, where)
 	if err != nil {
 		return nil, err
 	}
@@ -639,7 +641,7 @@ func (c *pdfCheck) xrefStream(d *object, raw []byte, where string) error {
 		widths[i] = int(w.a[i].n)
 		row += widths[i]
 	}
-	r, err := c.decoder(d, raw, false, where)
+	r, err := c.decoder(d, raw, where)
 	if err != nil || row == 0 {
 		return bombOnly(err)
 	}

@@ -411,6 +411,17 @@ func benignPDF() []Case {
 			w.RawStream(7, "/Width 8 /Height 8 /Filter /JBIG2Decode", noise(64, 2)) // a thumbnail-like image without /Subtype
 			return w.Xref("/Root 1 0 R")
 		}),
+		ok("pdf/benign/blank-scan", nil, func() []byte {
+			// A blank page scanned to a Flate image: 8 MB of white that compresses a
+			// thousand times, and is pixels, not syntax.
+			w := NewPDF()
+			for _, m := range Page(1, "", "/Resources << /XObject << /Im1 5 0 R >> >>") {
+				w.Obj(m.Num, m.Body)
+			}
+			w.Stream(4, "", []byte("q 595 0 0 842 0 0 cm /Im1 Do Q"), "FlateDecode")
+			w.RawStream(5, "/Type /XObject /Subtype /Image /Width 2480 /Height 3508 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode", Deflate(bytes.Repeat([]byte{0xff}, 2480*3508)))
+			return w.Xref("/Root 1 0 R")
+		}),
 		ok("pdf/benign/libreoffice", []string{"https://www.mairie-exemple.fr/deliberations"}, LibreOffice),
 		ok("pdf/benign/word", nil, Word),
 		ok("pdf/benign/inline-image", nil, func() []byte {
