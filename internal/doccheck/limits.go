@@ -25,19 +25,20 @@ const (
 	// How many objects an object stream may declare.
 	maxObjStmN = 1 << 20
 
-	maxDepth     = 64      // nesting of arrays and dictionaries
-	maxString    = 4096    // bytes of a string kept (longer ones are read, not kept)
-	maxName      = 256     // bytes of a name kept (the PDF limit is 127)
-	maxKeyword   = 64      // bytes of a keyword or number kept
-	maxNodes     = 1 << 16 // values kept for one object
-	maxArrayKeep = 64      // elements kept of an array: rules look at the first few only
-	maxDictKeep  = 256     // entries kept of a dictionary, beyond those the rules read
-	maxFilters   = 8       // filters in a chain
-	maxObjects   = 1 << 19 // object definitions indexed in a file
-	maxRow       = 256 << 10
-	maxResolve   = 1024 // indirect objects looked up to follow automatic actions
-	maxPending   = 4096 // automatic actions and links waiting to be resolved
-	maxDefs      = 8    // definitions of one object number followed
+	maxDepth      = 64      // nesting of arrays and dictionaries
+	maxString     = 4096    // bytes of a string kept (longer ones are read, not kept)
+	maxName       = 256     // bytes of a name kept (the PDF limit is 127)
+	maxKeyword    = 64      // bytes of a keyword or number kept
+	maxNodes      = 1 << 16 // values kept for one object
+	maxArrayKeep  = 64      // elements kept of an array: rules look at the first few only
+	maxDictKeep   = 256     // entries kept of a dictionary, beyond those the rules read
+	maxFilters    = 8       // filters in a chain
+	maxObjects    = 1 << 19 // object definitions indexed in a file
+	maxContainers = 1 << 16 // object streams that cross-reference streams name
+	maxRow        = 256 << 10
+	maxResolve    = 1024 // indirect objects looked up to follow automatic actions
+	maxPending    = 4096 // automatic actions and links waiting to be resolved
+	maxDefs       = 8    // definitions of one object number followed
 
 	// OpenDocument: entries, their names, and XML structure.
 	maxEntries  = 10000

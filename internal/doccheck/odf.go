@@ -101,7 +101,8 @@ func entryPath(name string) (string, bool) {
 			}
 			segs = segs[:len(segs)-1]
 		default:
-			segs = append(segs, strings.ToLower(strings.TrimSpace(s)))
+			// Spaces and dots at the end of a name are dropped by some file systems.
+			segs = append(segs, strings.ToLower(strings.TrimRight(strings.TrimSpace(s), ". ")))
 		}
 	}
 	return strings.Join(segs, "/"), true
@@ -162,6 +163,9 @@ func (c *odfCheck) run() error {
 		}
 		p, ok := entryPath(e.Name)
 		switch {
+		case strings.ContainsFunc(e.Name, func(r rune) bool { return r < ' ' || r == 0x7f }):
+			// A reader in C may end the name at a NUL: "Basic\x00.png" reads as Basic.
+			return refuse(ErrMalformed, "entry %q has control characters in its name", e.Name)
 		case !ok:
 			return refuse(ErrMalformed, "entry %q leaves the package", e.Name)
 		case scriptPath(p):

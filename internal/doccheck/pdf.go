@@ -388,8 +388,8 @@ func (c *pdfCheck) stream(s streamAt, container, xrefOnly bool) error {
 
 // binaryStream reports streams whose decoded data is binary by their dictionary: font
 // programs, ICC profiles (/N, object streams having gone before), sampled functions, mesh
-// shadings, XML metadata. They are decoded
-// (their size counts) but not tokenised, where binary could read as syntax by chance.
+// shadings, XML metadata. They are decoded (their size counts) but not tokenised, where
+// binary could read as syntax by chance.
 func binaryStream(d *object) bool {
 	switch {
 	case d.has("Length1"), intIs(d.get("FunctionType"), 0),
@@ -641,9 +641,11 @@ func (c *pdfCheck) xrefStream(d *object, raw []byte, where string) error {
 		widths[i] = int(w.a[i].n)
 		row += widths[i]
 	}
+	// A filter that cannot be read hides which object streams the file holds: refused.
+	// Damaged data, past that, is what repairing viewers read around.
 	r, err := c.decoder(d, raw, where)
 	if err != nil || row == 0 {
-		return bombOnly(err)
+		return err
 	}
 	buf := make([]byte, row)
 	for {
@@ -664,8 +666,8 @@ func (c *pdfCheck) xrefStream(d *object, raw []byte, where string) error {
 		if typ == 2 {
 			n := field(1, widths[0])
 			if !c.xrefContainers[n] {
-				if len(c.xrefContainers) >= maxObjects {
-					return refuse(ErrMalformed, "more than %d object streams", maxObjects)
+				if len(c.xrefContainers) >= maxContainers {
+					return refuse(ErrMalformed, "more than %d object streams", maxContainers)
 				}
 				c.xrefContainers[n] = true
 			}

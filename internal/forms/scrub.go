@@ -147,6 +147,9 @@ func (b *budgeted) Read(p []byte) (int, error) {
 // tag by tag: only a personal element's tag and text are held, each under
 // maxScrubbedText.
 func scrubXML(w io.Writer, r *bufio.Reader, settings bool) error {
+	if r.Size() < 64 {
+		r = bufio.NewReaderSize(r, 64) // room to peek at the longest end tag
+	}
 	bw := bufio.NewWriterSize(w, 32<<10)
 	var name, tag, text []byte
 	atTag := false // just past a '<' read by the previous step

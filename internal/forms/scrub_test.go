@@ -386,3 +386,54 @@ func FuzzStripImages(f *testing.F) {
 		}
 	})
 }
+
+// TestScrubXMLStreaming: the XML scrubber reads tag by tag through a small buffer; read
+// through the smallest one it writes what it writes through a large one, and what the
+// fixture's parts must become.
+func TestScrubXMLStreaming(t *testing.T) {
+	for _, f := range txtar.Parse([]byte(odfFixture)).Files {
+		scrub := func(size int) string {
+			var out bytes.Buffer
+			if err := scrubXML(&out, bufio.NewReaderSize(bytes.NewReader(f.Data), size), f.Name == "settings.xml"); err != nil {
+				t.Fatalf("%s: %v", f.Name, err)
+			}
+			return out.String()
+		}
+		small, large := scrub(64), scrub(64<<10)
+		if small != large {
+			t.Errorf("%s through 64 bytes:\n%s\nthrough 64 KiB:\n%s", f.Name, small, large)
+		}
+		for _, p := range personal {
+			if strings.Contains(large, p) {
+				t.Errorf("%s: %q left", f.Name, p)
+			}
+		}
+		if len(large) < len(f.Data)/2 {
+			t.Errorf("%s lost its content:\n%s", f.Name, large)
+		}
+	}
+	huge := "<dc:creator>" + strings.Repeat("x", maxScrubbedText+1) + "</dc:creator>"
+	if err := scrubXML(io.Discard, bufio.NewReader(strings.NewReader(huge)), false); err == nil {
+		t.Error("a personal element of more than 1 MiB was held")
+	}
+}
+
+// FuzzScrubXML: the XML scrubber's output does not depend on how its input is buffered,
+// and it never grows the text.
+func FuzzScrubXML(f *testing.F) {
+	for _, file := range txtar.Parse([]byte(odfFixture)).Files {
+		f.Add(file.Data, file.Name == "settings.xml")
+	}
+	f.Add([]byte("<dc:creator>a<dc:creator>b</dc:creator><meta:template x/><meta:template>"), false)
+	f.Fuzz(func(t *testing.T, data []byte, settings bool) {
+		var small, large bytes.Buffer
+		err1 := scrubXML(&small, bufio.NewReaderSize(bytes.NewReader(data), 64), settings)
+		err2 := scrubXML(&large, bufio.NewReaderSize(bytes.NewReader(data), 64<<10), settings)
+		if (err1 == nil) != (err2 == nil) || err1 == nil && !bytes.Equal(small.Bytes(), large.Bytes()) {
+			t.Fatalf("64 bytes: %v %q\n64 KiB: %v %q", err1, small.Bytes(), err2, large.Bytes())
+		}
+		if large.Len() > len(data) {
+			t.Fatalf("grew from %d to %d bytes", len(data), large.Len())
+		}
+	})
+}

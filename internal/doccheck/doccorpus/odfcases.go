@@ -36,7 +36,7 @@ func ODFs() []Case {
 		"/Basic/Standard/Module1.xml", "Pictures/../Basic/Standard/Module1.xml", `Basic\Standard\Module1.xml`, "Basic//Standard/Module1.xml",
 		"%42asic/Standard/Module1.xml", " Basic /Standard/Module1.xml", "Object 1/Basic/Standard/Module1.xml",
 		"Scripts/python/macro.py", "scripts/javascript/Library1/macro.js", "SCRIPTS/beanshell/x.bsh", "Dialogs/Standard/Dialog1.xml",
-		"Basic/", "./Scripts/",
+		"Basic/", "./Scripts/", "Basic./Standard/Module1.xml",
 	} {
 		cs = append(cs, odfCase("odf/macros/"+name, doccheck.ErrActive, "macros in entry "+strconv.Quote(name), withContent("", "", Entry{Name: name, Data: []byte(basicModule)})))
 	}
@@ -63,6 +63,7 @@ func ODFs() []Case {
 		odfCase("odf/names-differing-by-case", doccheck.ErrMalformed, `two entries named "content.xml" and "Content.xml"`, func() []byte {
 			return Zip(Entry{Name: "mimetype", Data: []byte(ODT)}, Entry{Name: "content.xml", Data: Content("", "")}, Entry{Name: "Content.xml", Data: Content("", "")}, Entry{Name: "META-INF/manifest.xml", Data: Manifest(ODT, "")})
 		}),
+		odfCase("odf/nul-in-name", doccheck.ErrMalformed, "control characters in its name", withContent("", "", Entry{Name: "Basic\x00.png", Data: []byte(basicModule)})),
 		odfCase("odf/leaves-package", doccheck.ErrMalformed, `entry "../../etc/x.xml" leaves the package`, withContent("", "", Entry{Name: "../../etc/x.xml", Data: []byte("<x/>")})),
 	)
 	listeners := `<office:event-listeners><script:event-listener script:language="ooo:script" script:event-name="dom:load" xlink:href="vnd.sun.star.script:Standard.Module1.Main?language=Basic&amp;location=document" xlink:type="simple"/></office:event-listeners>`
