@@ -182,9 +182,26 @@ func (x *xmlScan) bang() error {
 		x.r.Discard(7)
 		return x.skipTo("]]>", 0)
 	}
-	// <!DOCTYPE, <!ENTITY...: ODF has none, and a document's own entities could spell a
-	// script binding out of the rules' sight.
-	return refuse(ErrMalformed, "%s: a document type declaration, which OpenDocument has no use for", x.part)
+	// A document type declaration naming an external DTD (as SVG pictures have) is
+	// skipped: no DTD is read, so an entity it would define stays undefined, and refused
+	// where it is used. One with an internal subset, or anything else after "<!", could
+	// define entities that spell a script binding out of the rules' sight.
+	b, err = x.r.Peek(7)
+	if err == nil && string(b) == "DOCTYPE" && len(x.stack) == 0 {
+		for n := 0; n < 4096; n++ {
+			c, err := x.r.ReadByte()
+			if err != nil {
+				return x.ioErr(err)
+			}
+			switch c {
+			case '>':
+				return nil
+			case '[', '<':
+				n = 4096
+			}
+		}
+	}
+	return refuse(ErrMalformed, "%s: a document type declaration with entities of its own", x.part)
 }
 
 // name reads an element or attribute name.

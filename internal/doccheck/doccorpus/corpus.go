@@ -324,7 +324,7 @@ func refusedPDF() []Case {
 	}
 }
 
-// Zeros is n zero bytes; compressed, the stuff of bombs.
+// zeros is n zero bytes: compressed, the stuff of bombs.
 func zeros(n int) []byte { return make([]byte, n) }
 
 var bombOnce = sync.OnceValue(func() []byte { return Deflate(zeros(250 << 20)) })

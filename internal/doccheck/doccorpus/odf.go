@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"strconv"
 )
 
 // OpenDocument media types.
@@ -139,7 +140,7 @@ func Overlapping(n, size int) []byte {
 	dir.Write(data[first:cd])
 	count := bytes.Count(data[first:cd], []byte("PK\x01\x02"))
 	for i := range n {
-		name := []byte("Pictures/" + itoa(i+1) + ".bin")
+		name := []byte("Pictures/" + strconv.Itoa(i+1) + ".bin")
 		r := append([]byte{}, rec[:28]...)
 		r = binary.LittleEndian.AppendUint16(r, uint16(len(name)))
 		r = append(r, rec[30:46]...)
@@ -157,15 +158,4 @@ func Overlapping(n, size int) []byte {
 	binary.LittleEndian.PutUint32(eocd[12:], uint32(dir.Len()))
 	binary.LittleEndian.PutUint32(eocd[16:], uint32(dirOff))
 	return append(out, eocd...)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }

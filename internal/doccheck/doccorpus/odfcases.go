@@ -109,7 +109,7 @@ func ODFs() []Case {
 			Entry{Name: "Pictures/plan.svg", Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)})),
 		odfCase("odf/program-entry", doccheck.ErrActive, `a program in entry "Configurations2/setup.exe"`, withContent("", "", Entry{Name: "Configurations2/setup.exe", Data: append([]byte("MZ\x90\x00"), make([]byte, 500)...)})),
 		odfCase("odf/archive-entry", doccheck.ErrActive, `an archive in entry "Object 2"`, withContent("", "", Entry{Name: "Object 2", Data: Zip(Entry{Name: "Basic/x.xml", Data: []byte("<x/>")})})),
-		odfCase("odf/doctype-entities", doccheck.ErrMalformed, "content.xml: a document type declaration", func() []byte {
+		odfCase("odf/doctype-entities", doccheck.ErrMalformed, "content.xml: a document type declaration with entities of its own", func() []byte {
 			c := `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY s "vnd.sun.star.script:Standard.Module1.Main">]><office:document-content ` + namespaces + `><office:body><office:text><text:a xlink:href="&s;">x</text:a></office:text></office:body></office:document-content>`
 			return Doc([]byte(c))
 		}),
@@ -233,6 +233,10 @@ func benignODF() []Case {
 			Entry{Name: "layout-cache", Data: []byte{0, 1, 2, 3, 4, 5}},
 			Entry{Name: "manifest.rdf", Data: []byte(`<?xml version="1.0" encoding="utf-8"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="content.xml"><rdf:type rdf:resource="http://docs.oasis-open.org/ns/office/1.2/meta/odf#ContentFile"/></rdf:Description></rdf:RDF>`)},
 			Entry{Name: "META-INF/manifest.xml", Data: Manifest(ODT, `<manifest:file-entry manifest:full-path="Configurations2/" manifest:media-type="application/vnd.sun.xml.ui.configuration"/><manifest:file-entry manifest:full-path="manifest.rdf" manifest:media-type="application/rdf+xml"/>`)})),
+		ok("odf/benign/svg-with-doctype", nil, withContent("", `<text:p><draw:frame><draw:image xlink:href="Pictures/plan.svg"/></draw:frame></text:p>`,
+			Entry{Name: "Pictures/plan.svg", Data: []byte(`<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><rect width="10" height="10" fill="#0060a0"/></svg>`)})),
 		ok("odf/benign/template-path", nil, func() []byte {
 			m := strings.Replace(string(Meta()), "</office:meta>", `<meta:template xlink:type="simple" xlink:href="file:///home/jeanne/Modeles/lettre.ott" xlink:title="lettre"/></office:meta>`, 1)
 			return Doc(Content("", ""), Entry{Name: "meta.xml", Data: []byte(m)})
