@@ -31,6 +31,7 @@ const (
 	maxKeyword    = 64      // bytes of a keyword or number kept
 	maxNodes      = 1 << 16 // values kept for one object
 	maxArrayKeep  = 64      // elements kept of an array: rules look at the first few only
+	maxIndexKeep  = 1 << 12 // elements kept of a cross-reference stream's /Index
 	maxDictKeep   = 256     // entries kept of a dictionary, beyond those the rules read
 	maxFilters    = 8       // filters in a chain
 	maxObjects    = 1 << 19 // object definitions indexed in a file

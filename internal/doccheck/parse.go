@@ -78,7 +78,7 @@ var ruleKeys = map[string]bool{
 	"Filter": true, "F": true, "DecodeParms": true, "DP": true, "Length": true, "N": true,
 	"First": true, "W": true, "Width": true, "Height": true, "Predictor": true, "Colors": true,
 	"BitsPerComponent": true, "Columns": true, "EarlyChange": true, "Length1": true,
-	"FunctionType": true, "ShadingType": true,
+	"FunctionType": true, "ShadingType": true, "Index": true, "Size": true,
 }
 
 var (
@@ -97,6 +97,9 @@ type parser struct {
 	qn     int
 	nodes  int
 	onDict func(d *object) error
+	// wide lets the next array keep up to maxIndexKeep elements: a cross-reference
+	// stream's /Index, which says which object each of its rows is.
+	wide bool
 }
 
 func newParser(lx *lexer, onDict func(*object) error) *parser {
@@ -194,6 +197,10 @@ func (p *parser) value(depth int) (object, error) {
 
 func (p *parser) array(depth int) (object, error) {
 	o := object{k: kArray}
+	keep := maxArrayKeep
+	if p.wide {
+		keep, p.wide = maxIndexKeep, false
+	}
 	for {
 		t := p.peek(0)
 		if t.kind == tArrClose {
@@ -207,7 +214,7 @@ func (p *parser) array(depth int) (object, error) {
 		if err != nil {
 			return o, err
 		}
-		if len(o.a) < maxArrayKeep {
+		if len(o.a) < keep {
 			if p.nodes++; p.nodes > maxNodes {
 				return o, errNodes
 			}
@@ -237,7 +244,9 @@ func (p *parser) dict(depth int) (object, error) {
 		if p.peek(0).kind == tEOF {
 			break
 		}
+		p.wide = key == "Index"
 		v, err := p.value(depth + 1)
+		p.wide = false
 		if err != nil {
 			return o, err
 		}

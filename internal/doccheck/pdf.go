@@ -53,8 +53,12 @@ type pdfCheck struct {
 	containers []int64
 	done       map[int64]bool
 	// xrefContainers are the object numbers that cross-reference streams name as
-	// containers of compressed objects.
+	// containers of compressed objects, and xrefMap what they say each object is: some
+	// viewers take the i-th object of a container for the one the cross-reference names,
+	// whatever number the container's own header gives it.
 	xrefContainers map[int64]bool
+	xrefMap        []xrefMapping
+	containerAt    map[int64]int // a container's body offset → its index in containers
 
 	pending  []pend
 	visited  map[uint64]bool
@@ -65,6 +69,8 @@ type pdfCheck struct {
 	cachedFirst int64  // its /First
 	offs        []memberAt
 }
+
+type xrefMapping struct{ num, container, index uint32 }
 
 type memberAt struct {
 	num int64
@@ -85,6 +91,7 @@ func (c *pdfCheck) run() error {
 	c.cached = -1
 	c.done = map[int64]bool{}
 	c.xrefContainers = map[int64]bool{}
+	c.containerAt = map[int64]int{}
 	c.visited = map[uint64]bool{}
 
 	// First pass: every object in the file and every trailer, parsed and checked; the
@@ -140,6 +147,17 @@ func (c *pdfCheck) run() error {
 			}
 			if err := c.stream(streamAt{body: e.at, ref: pack(n, 0)}, true, false); err != nil {
 				return err
+			}
+		}
+	}
+	// Objects as the cross-reference streams place them.
+	for _, m := range c.xrefMap {
+		for _, e := range c.rawDefs(pack(int64(m.container), 0)) {
+			if idx, ok := c.containerAt[e.at]; ok && m.index < 1<<20 {
+				if len(c.raw)+len(c.packed) >= maxObjects {
+					return refuse(ErrMalformed, "more than %d objects", maxObjects)
+				}
+				c.packed = append(c.packed, indexEntry{pack(int64(m.num), 0), -1 - int64(idx<<20|int(m.index))})
 			}
 		}
 	}
@@ -463,6 +481,7 @@ func (c *pdfCheck) decoder(d *object, raw []byte, where string) (io.Reader, erro
 	if pv == nil {
 		pv = d.get("DP")
 	}
+	fref, pref := fv != nil && fv.k == kRef, pv != nil && pv.k == kRef
 	fv, err := c.direct(fv)
 	if err != nil {
 		return nil, err
@@ -470,6 +489,10 @@ func (c *pdfCheck) decoder(d *object, raw []byte, where string) (io.Reader, erro
 	pv, err = c.direct(pv)
 	if err != nil {
 		return nil, err
+	}
+	if fref && fv == nil || pref && pv == nil {
+		// A viewer that finds them decodes what this check could not.
+		return nil, refuse(ErrMalformed, "filters given by a reference that cannot be followed in %s", where)
 	}
 	var names []string
 	var parms []*object
@@ -501,6 +524,9 @@ func (c *pdfCheck) decoder(d *object, raw []byte, where string) (io.Reader, erro
 			if err != nil {
 				return nil, err
 			}
+			if e == nil && pv.a[i].k == kRef {
+				return nil, refuse(ErrMalformed, "filter parameters given by a reference that cannot be followed in %s", where)
+			}
 			parms = append(parms, e)
 		}
 	}
@@ -527,6 +553,7 @@ func (c *pdfCheck) objStm(s streamAt, d *object, raw []byte) error {
 	c.done[s.body] = true
 	idx := len(c.containers)
 	c.containers = append(c.containers, s.body)
+	c.containerAt[s.body] = idx
 	offs, first, err := c.members(d, buf)
 	if err != nil {
 		return err
@@ -554,7 +581,15 @@ func (c *pdfCheck) objStm(s streamAt, d *object, raw []byte) error {
 	if err := c.spend(int64(len(buf))); err != nil {
 		return err
 	}
-	return c.scan(bytes.NewReader(buf), where)
+	if err := c.scan(bytes.NewReader(buf), where); err != nil {
+		return err
+	}
+	// Without a header, which objects it holds is anyone's guess: the scan above saw
+	// everything in it, but references to its objects could not be followed.
+	if len(offs) == 0 && len(bytes.TrimSpace(buf)) > 0 {
+		return refuse(ErrMalformed, "%s has no readable header (/N, /First)", where)
+	}
+	return nil
 }
 
 // readObjStm decodes an object stream into c.objBuf.
@@ -647,10 +682,30 @@ func (c *pdfCheck) xrefStream(d *object, raw []byte, where string) error {
 	if err != nil || row == 0 {
 		return err
 	}
+	// The object number of each row, from /Index (or [0 /Size]).
+	var subs [][2]int64
+	if idx := d.get("Index"); idx != nil && idx.k == kArray {
+		for i := 0; i+1 < len(idx.a); i += 2 {
+			if idx.a[i].k == kInt && idx.a[i+1].k == kInt && idx.a[i].n >= 0 && idx.a[i+1].n >= 0 {
+				subs = append(subs, [2]int64{idx.a[i].n, idx.a[i+1].n})
+			}
+		}
+	} else if size, ok, _ := c.intOf(d.get("Size")); ok && size > 0 {
+		subs = [][2]int64{{0, size}}
+	}
+	sub, k := 0, int64(0)
 	buf := make([]byte, row)
 	for {
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return bombOnly(err)
+		}
+		num := int64(-1)
+		for sub < len(subs) && k >= subs[sub][1] {
+			sub, k = sub+1, 0
+		}
+		if sub < len(subs) {
+			num = subs[sub][0] + k
+			k++
 		}
 		field := func(i, at int) int64 {
 			var v int64
@@ -665,6 +720,12 @@ func (c *pdfCheck) xrefStream(d *object, raw []byte, where string) error {
 		}
 		if typ == 2 {
 			n := field(1, widths[0])
+			if i := field(2, widths[0]+widths[1]); num >= 0 && num < 1<<31 && n < 1<<31 && i < 1<<20 {
+				if len(c.xrefMap) >= maxObjects {
+					return refuse(ErrMalformed, "more than %d objects", maxObjects)
+				}
+				c.xrefMap = append(c.xrefMap, xrefMapping{uint32(num), uint32(n), uint32(i)})
+			}
 			if !c.xrefContainers[n] {
 				if len(c.xrefContainers) >= maxContainers {
 					return refuse(ErrMalformed, "more than %d object streams", maxContainers)

@@ -124,6 +124,15 @@ func flateStream(s string) string {
 	return "3 0 obj\n<< /Type /ObjStm /Filter /FlateDecode /Length " + strconv.Itoa(b.Len()) + " >>\nstream\n" + b.String() + "\nendstream\nendobj"
 }
 
+// contentStream is a page's content, Flate-encoded, as object 3.
+func contentStream(s string) string {
+	var b bytes.Buffer
+	w := zlib.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return "3 0 obj\n<< /Filter /FlateDecode /Length " + strconv.Itoa(b.Len()) + " >>\nstream\n" + b.String() + "\nendstream\nendobj"
+}
+
 // odfFile builds an OpenDocument zip: the mimetype entry first and stored, as the standard
 // asks, unless the case says otherwise.
 func odfFile(t testing.TB, mimetype string, method uint16, extra ...string) []byte {
@@ -344,7 +353,7 @@ func TestDocumentKept(t *testing.T) {
 		name, ext string
 		data      []byte
 	}{
-		{"pdf", ".pdf", pdfFile(flateStream("BT /F1 12 Tf (Bonjour) Tj ET /URI (https://example.org)"))},
+		{"pdf", ".pdf", pdfFile(contentStream("BT /F1 12 Tf (Bonjour) Tj ET /URI (https://example.org)"))},
 		{"odt", ".odt", odfFile(t, odt, zip.Store, "styles.xml", "Pictures/1.png")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

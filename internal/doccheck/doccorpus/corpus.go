@@ -221,6 +221,20 @@ func hidden() []Case {
 			w.RawStream(10, fmt.Sprintf("/Type /ObjStm /N 1 /First %d /Filter /ASCIIHexDecode", len(head)), Encode([]byte(head+body), "ASCIIHexDecode"))
 			return w.Xref("/Root 1 0 R")
 		}),
+		active("pdf/hidden/xref-names-another-object", "automatic URI action in the /OpenAction of object 1 0", func() []byte {
+			// The container's header calls its first object 99; the cross-reference
+			// stream says it is object 5, which the catalog opens with. Some viewers
+			// believe the cross-reference.
+			w := NewPDF()
+			for _, m := range Page(1, "/OpenAction 5 0 R", "") {
+				w.Obj(m.Num, m.Body)
+			}
+			w.Stream(4, "", Text("Bonjour"), "FlateDecode")
+			w.ObjStm(10, "", []Member{{99, "<< /S /URI /URI (https://evil.example/) >>"}}, "FlateDecode")
+			delete(w.packed, 99)
+			w.packed[5] = [2]int{10, 0}
+			return w.XrefStream(11, "/Root 1 0 R", "FlateDecode:png=7")
+		}),
 		active("pdf/names/escaped-javascript", "JavaScript action in object 1 0", func() []byte {
 			return Simple("/OpenAction << /S /Java#53cript /J#53 (app.alert\\(1\\)) >>", "")
 		}),
@@ -294,6 +308,27 @@ func refusedPDF() []Case {
 		malformed("pdf/objstm/image-filter", "image filter /DCTDecode on a stream that is not an image in object stream 10 0", func() []byte {
 			w := NewPDF()
 			w.RawStream(10, "/Type /ObjStm /N 1 /First 4 /Filter [/FlateDecode /DCTDecode]", []byte("1 0 <<>>"))
+			return w.Xref("/Root 1 0 R")
+		}),
+		malformed("pdf/objstm/filter-out-of-reach", "filters given by a reference that cannot be followed in object stream 12 0", func() []byte {
+			// The filter of object stream 12 is object 20, itself packed in object
+			// stream 10: a viewer reads it, a check that looked only in the file would
+			// take the stream as unfiltered and read hexadecimal digits.
+			w := NewPDF()
+			w.ObjStm(10, "", []Member{{20, "/ASCIIHexDecode"}}, "FlateDecode")
+			var head, body bytes.Buffer
+			for i, m := range append(Page(1, "/OpenAction 5 0 R", ""), Member{5, js}) {
+				fmt.Fprintf(&head, "%d %d ", m.Num, body.Len())
+				body.WriteString(m.Body + "\n")
+				w.packed[m.Num] = [2]int{12, i}
+			}
+			data := append(head.Bytes(), body.Bytes()...)
+			w.RawStream(12, fmt.Sprintf("/Type /ObjStm /N 4 /First %d /Filter 20 0 R", head.Len()), Encode(data, "ASCIIHexDecode"))
+			return w.XrefStream(11, "/Root 1 0 R", "FlateDecode:png=7")
+		}),
+		malformed("pdf/objstm/no-header", "object stream 10 0 has no readable header", func() []byte {
+			w := NewPDF()
+			w.Stream(10, "/Type /ObjStm", []byte("<< /Type /Catalog /Pages 2 0 R >>"), "FlateDecode")
 			return w.Xref("/Root 1 0 R")
 		}),
 		malformed("pdf/content/unknown-filter", "unknown filter /Secret in object 4 0", func() []byte {
