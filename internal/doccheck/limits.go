@@ -39,7 +39,7 @@ const (
 	maxRow        = 256 << 10
 	maxResolve    = 1024 // indirect objects looked up to follow automatic actions
 	maxPending    = 4096 // automatic actions and links waiting to be resolved
-	maxDefs       = 8    // definitions of one object number followed
+	maxDefs       = 64   // definitions of one object number (one per update, in a file updated often)
 
 	// OpenDocument: entries, their names, and XML structure.
 	maxEntries  = 10000

@@ -141,7 +141,11 @@ func (c *pdfCheck) run() error {
 	}
 	slices.Sort(nums)
 	for _, n := range nums {
-		for _, e := range c.rawDefs(pack(n, 0)) {
+		list, err := defsOf(c.raw, n)
+		if err != nil {
+			return err
+		}
+		for _, e := range list {
 			if c.done[e.at] {
 				continue
 			}
@@ -152,7 +156,11 @@ func (c *pdfCheck) run() error {
 	}
 	// Objects as the cross-reference streams place them.
 	for _, m := range c.xrefMap {
-		for _, e := range c.rawDefs(pack(int64(m.container), 0)) {
+		list, err := defsOf(c.raw, int64(m.container))
+		if err != nil {
+			return err
+		}
+		for _, e := range list {
 			if idx, ok := c.containerAt[e.at]; ok && m.index < 1<<20 {
 				if len(c.raw)+len(c.packed) >= maxObjects {
 					return refuse(ErrMalformed, "more than %d objects", maxObjects)
@@ -309,17 +317,18 @@ func (c *pdfCheck) trailers() error {
 	}
 }
 
-// lookups return every definition of an object: a file may define one several times
-// (updates, or hiding), and viewers differ on which they read.
-func (c *pdfCheck) rawDefs(key uint64) []indexEntry { return defs(c.raw, key) }
-
-func defs(list []indexEntry, key uint64) []indexEntry {
-	i, _ := slices.BinarySearchFunc(list, key, func(e indexEntry, k uint64) int { return cmpKey(e.key, k) })
+// defsOf returns every definition of object number num in list, of any generation: a file
+// may define one several times (updates, or hiding), viewers differ on which they read,
+// and some do not compare generations.
+func defsOf(list []indexEntry, num int64) ([]indexEntry, error) {
+	i, _ := slices.BinarySearchFunc(list, pack(num, 0), func(e indexEntry, k uint64) int { return cmpKey(e.key, k) })
 	j := i
-	for j < len(list) && list[j].key == key && j-i < maxDefs {
-		j++
+	for j < len(list) && int64(list[j].key>>16) == num {
+		if j++; j-i > maxDefs {
+			return nil, refuse(ErrMalformed, "object %d is defined more than %d times", num, maxDefs)
+		}
 	}
-	return list[i:j]
+	return list[i:j], nil
 }
 
 // rawValue parses, without checking again, the object defined in the file at body.
@@ -334,16 +343,39 @@ func (c *pdfCheck) direct(v *object) (*object, error) {
 	if v == nil || v.k != kRef {
 		return v, nil
 	}
-	for _, e := range c.rawDefs(v.ref()) {
+	list, err := defsOf(c.raw, v.n)
+	if err != nil {
+		return nil, err
+	}
+	var found *object
+	for _, e := range list {
 		o, err := c.rawValue(e.at, objName(v.ref()))
 		if err != nil {
 			return nil, err
 		}
-		if o.k != kRef {
-			return &o, nil
+		if o.k == kRef {
+			continue
+		}
+		// Two definitions that differ: a viewer may decode with the one this check
+		// did not take.
+		if found != nil && !sameValue(found, &o) {
+			return nil, refuse(ErrMalformed, "object %d, which a stream's decoding needs, is defined twice differently", v.n)
+		}
+		found = &o
+	}
+	return found, nil
+}
+
+func sameValue(a, b *object) bool {
+	if a.k != b.k || a.n != b.n || a.g != b.g || a.s != b.s || len(a.a) != len(b.a) {
+		return false
+	}
+	for i := range a.a {
+		if !sameValue(&a.a[i], &b.a[i]) {
+			return false
 		}
 	}
-	return nil, nil
+	return true
 }
 
 func (c *pdfCheck) intOf(v *object) (int64, bool, error) {

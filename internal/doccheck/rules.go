@@ -272,17 +272,26 @@ func (c *pdfCheck) resolvePending() error {
 	return nil
 }
 
-// resolve returns every definition of an object, in the file and in object streams.
+// resolve returns every definition of an object number, in the file and in object
+// streams, whatever their generation.
 func (c *pdfCheck) resolve(ref uint64) ([]object, error) {
 	var out []object
-	for _, e := range c.rawDefs(ref) {
+	raw, err := defsOf(c.raw, int64(ref>>16))
+	if err != nil {
+		return nil, err
+	}
+	packed, err := defsOf(c.packed, int64(ref>>16))
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range raw {
 		v, err := c.rawValue(e.at, objName(ref))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, v)
 	}
-	for _, e := range defs(c.packed, ref) {
+	for _, e := range packed {
 		loc := -1 - e.at
 		v, ok, err := c.member(int(loc>>20), int(loc&(1<<20-1)))
 		if err != nil {

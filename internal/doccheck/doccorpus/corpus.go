@@ -158,6 +158,10 @@ func openActions() []Case {
 		active("pdf/openaction/next-in-objstm", "automatic Hide action in the /OpenAction of object 1 0", func() []byte {
 			return Packed("/OpenAction 5 0 R", "", []string{"ASCIIHexDecode", "FlateDecode"}, "<< /S /GoTo /D [3 0 R /Fit] /Next 6 0 R >>", "<< /S /Hide /T (x) >>")
 		}),
+		active("pdf/openaction/other-generation", "automatic URI action in the /OpenAction of object 1 0", func() []byte {
+			// "5 7 R" where object 5 has generation 0: some viewers do not compare.
+			return Packed("/OpenAction 5 7 R", "", []string{"FlateDecode"}, "<< /S /URI /URI (https://evil.example/) >>")
+		}),
 		active("pdf/openaction/type-by-reference", "the name /URI as object 6 0", simple("/OpenAction << /S 6 0 R /URI (https://evil.example/) >>", "", "null", "/URI")),
 		active("pdf/openaction/repeated-key", "automatic URI action in the /OpenAction of object 1 0", simple("/OpenAction << /S /GoTo /D [3 0 R /Fit] /S /URI /URI (https://evil.example/) >>", "")),
 		active("pdf/openaction/redefined", "automatic URI action in the /OpenAction of object 1 0", func() []byte {
@@ -325,6 +329,21 @@ func refusedPDF() []Case {
 			data := append(head.Bytes(), body.Bytes()...)
 			w.RawStream(12, fmt.Sprintf("/Type /ObjStm /N 4 /First %d /Filter 20 0 R", head.Len()), Encode(data, "ASCIIHexDecode"))
 			return w.XrefStream(11, "/Root 1 0 R", "FlateDecode:png=7")
+		}),
+		malformed("pdf/objstm/conflicting-filter", "object 20, which a stream's decoding needs, is defined twice differently", func() []byte {
+			// The first definition of the filter makes the stream read as garbage; the
+			// update, which a viewer follows, as Flate.
+			w := NewPDF()
+			w.Obj(20, "/ASCIIHexDecode")
+			var head, body bytes.Buffer
+			for _, m := range append(Page(1, "/OpenAction 5 0 R", ""), Member{5, js}) {
+				fmt.Fprintf(&head, "%d %d ", m.Num, body.Len())
+				body.WriteString(m.Body + "\n")
+			}
+			data := append(head.Bytes(), body.Bytes()...)
+			w.RawStream(12, fmt.Sprintf("/Type /ObjStm /N 4 /First %d /Filter 20 0 R", head.Len()), Deflate(data))
+			w.Obj(20, "/FlateDecode")
+			return w.Xref("/Root 1 0 R")
 		}),
 		malformed("pdf/objstm/no-header", "object stream 10 0 has no readable header", func() []byte {
 			w := NewPDF()
