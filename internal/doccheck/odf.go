@@ -309,6 +309,10 @@ var refusedElements = map[string]string{
 	"execute-macro":   "a macro field",
 	"error-macro":     "a macro run on invalid input",
 	"floating-frame":  "a frame loading another document",
+	// DDE links run a program of the reader's machine to fetch their data.
+	"dde-source":          "a DDE link",
+	"dde-connection-decl": "a DDE link",
+	"dde-link":            "a DDE link",
 }
 
 // linkAttrs are the attributes (by local name) whose value an office suite follows or
@@ -344,8 +348,11 @@ func (c *odfCheck) xml(r *bufio.Reader, name string) error {
 			switch {
 			case al == "macro-name" && v != "":
 				return refuse(ErrActive, "a macro binding (%s=%q) in %s", a.name, cut(v), name)
-			case linkAttrs[al] && dangerousScheme(v):
+			case (linkAttrs[al] || al == "string-value" && (l == "property" || l == "list-value")) && dangerousScheme(v):
+				// A form control's properties (its TargetURL) are string values.
 				return refuse(ErrActive, "a %s: link (%s=%q) in %s", scheme(v), a.name, cut(v), name)
+			case al == "formula" && formulaCalls(v):
+				return refuse(ErrActive, "a formula calling out (%s=%q) in %s", a.name, cut(v), name)
 			case manifest && l == "file-entry" && al == "media-type" && scriptType(v):
 				return refuse(ErrActive, "an entry of type %s in %s", v, name)
 			case manifest && l == "file-entry" && al == "full-path":
@@ -365,6 +372,13 @@ func (c *odfCheck) xml(r *bufio.Reader, name string) error {
 		return err
 	}
 	return nil
+}
+
+// formulaCalls reports a spreadsheet formula that runs a program (DDE) or sends the sheet's
+// data out (WEBSERVICE, FILTERXML over it) when the sheet is opened or recalculated.
+func formulaCalls(f string) bool {
+	f = strings.ToUpper(strings.Join(strings.Fields(f), ""))
+	return strings.Contains(f, "DDE(") || strings.Contains(f, "WEBSERVICE(")
 }
 
 // scriptType reports the media types of macro libraries and OLE objects in a manifest.
