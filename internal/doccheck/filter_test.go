@@ -1,13 +1,16 @@
 package doccheck_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/lzw"
+	"compress/zlib"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -129,4 +132,38 @@ func TestFilterRefusals(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tt.entries, err, tt.reason)
 		}
 	}
+}
+
+// TestBombBuilders: the corpus's quick bombs are what they claim, checksums included, so
+// that a refusal is for their size and nothing else.
+func TestBombBuilders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("unpacks 250 MB")
+	}
+	z, err := zlib.NewReader(bytes.NewReader(doccorpus.ZerosZlib(250 << 20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := io.Copy(io.Discard, z); err != nil || n != 250<<20 {
+		t.Fatalf("the PDF bomb's stream: %d bytes, %v", n, err)
+	}
+	odt := doccorpus.ODT120()
+	r, err := zip.NewReader(bytes.NewReader(odt), int64(len(odt)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, rc)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err) // archive/zip checks the size and CRC
+		}
+		if f.Name == "Pictures/photo.png" && n != 120<<20 {
+			t.Fatalf("%s: %d bytes", f.Name, n)
+		}
+	}
+	t.Logf("bombs: a %d KB PDF of 250 MB, a %d KB ODT with an entry of 120 MB", len(doccorpus.Bomb250())>>10, len(odt)>>10)
 }

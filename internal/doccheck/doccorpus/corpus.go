@@ -381,7 +381,7 @@ func refusedPDF() []Case {
 // zeros is n zero bytes: compressed, the stuff of bombs.
 func zeros(n int) []byte { return make([]byte, n) }
 
-var bombOnce = sync.OnceValue(func() []byte { return Deflate(zeros(250 << 20)) })
+var bombOnce = sync.OnceValue(func() []byte { return ZerosZlib(250 << 20) })
 
 // Bomb250 is the measured attack: a 249 KB PDF whose content stream inflates to 250 MB.
 func Bomb250() []byte {

@@ -2,8 +2,10 @@ package doccorpus
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
 	"encoding/ascii85"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -162,6 +164,43 @@ func Deflate(data []byte) []byte {
 	w.Write(data)
 	w.Close()
 	return b.Bytes()
+}
+
+// ZerosDeflate is a raw deflate stream of n zero bytes (n a multiple of 1 MiB), as the
+// best compression writes it, built from one compressed MiB repeated: compressing a bomb
+// byte by byte would take seconds, minutes under the race detector.
+func ZerosDeflate(n int) []byte {
+	const mb = 1 << 20
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestCompression)
+	zeros := make([]byte, mb)
+	chunk := func() []byte {
+		at := b.Len()
+		w.Write(zeros)
+		w.Flush()
+		return bytes.Clone(b.Bytes()[at:])
+	}
+	head, second, third := chunk(), chunk(), chunk()
+	if n%mb != 0 || n < 3*mb || !bytes.Equal(second, third) {
+		var full bytes.Buffer
+		fw, _ := flate.NewWriter(&full, flate.BestCompression)
+		for left := n; left > 0; left -= min(left, mb) {
+			fw.Write(zeros[:min(left, mb)])
+		}
+		fw.Close()
+		return full.Bytes()
+	}
+	out := append(head, bytes.Repeat(second, n/mb-1)...)
+	// Each chunk ends with a sync flush, on a byte: an empty final block with fixed codes
+	// ends the stream.
+	return append(out, 0x03, 0x00)
+}
+
+// ZerosZlib is ZerosDeflate in the zlib format, as FlateDecode reads it.
+func ZerosZlib(n int) []byte {
+	out := append([]byte{0x78, 0xDA}, ZerosDeflate(n)...)
+	// Adler-32 of n zeros: the sum of bytes stays 1, the sum of sums is n.
+	return binary.BigEndian.AppendUint32(out, uint32(n%65521)<<16|1)
 }
 
 // RunLength encodes data as RunLengthDecode reads it.

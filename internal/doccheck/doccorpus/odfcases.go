@@ -1,8 +1,10 @@
 package doccorpus
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"strconv"
@@ -176,7 +178,29 @@ func ODFs() []Case {
 }
 
 var entryOnce = sync.OnceValue(func() []byte {
-	return Doc(Content("", ""), Entry{Name: "Pictures/photo.png", Data: zeros(120 << 20)})
+	// The entry is written raw, compressed ahead (see ZerosDeflate).
+	const n = 120 << 20
+	crc := crc32.NewIEEE()
+	zeros := make([]byte, 1<<20)
+	for range n / len(zeros) {
+		crc.Write(zeros)
+	}
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	for _, e := range []Entry{{Name: "mimetype", Data: []byte(ODT)}, {Name: "content.xml", Data: Content("", "")}, {Name: "styles.xml", Data: Styles("")}, {Name: "META-INF/manifest.xml", Data: Manifest(ODT, "")}} {
+		if e.Name == "mimetype" {
+			w, _ := z.CreateRaw(&zip.FileHeader{Name: e.Name, Method: zip.Store, CRC32: crc32.ChecksumIEEE(e.Data), CompressedSize64: uint64(len(e.Data)), UncompressedSize64: uint64(len(e.Data))})
+			w.Write(e.Data)
+			continue
+		}
+		w, _ := z.Create(e.Name)
+		w.Write(e.Data)
+	}
+	data := ZerosDeflate(n)
+	w, _ := z.CreateRaw(&zip.FileHeader{Name: "Pictures/photo.png", Method: zip.Deflate, CRC32: crc.Sum32(), CompressedSize64: uint64(len(data)), UncompressedSize64: n})
+	w.Write(data)
+	z.Close()
+	return b.Bytes()
 })
 
 // ODT120 is the measured attack: a 120 KB OpenDocument text with an entry of 120 MB.
@@ -188,8 +212,8 @@ func odfBombs() []Case {
 	}
 	return []Case{
 		bomb("odf/bomb/entry-120MB", `entry "Pictures/photo.png" unpacks to more than 200 times its size`, ODT120),
-		bomb("odf/bomb/xml-100MB", `entry "content.xml" unpacks to more than 200 times its size`, func() []byte {
-			c := string(Content("", "<text:p>"+strings.Repeat(" ", 100<<20)+"</text:p>"))
+		bomb("odf/bomb/xml-24MB", `entry "content.xml" unpacks to more than 200 times its size`, func() []byte {
+			c := string(Content("", "<text:p>"+strings.Repeat(" ", 24<<20)+"</text:p>"))
 			return Doc([]byte(c))
 		}),
 		bomb("odf/bomb/overlapping-entries", "decompresses to more than 64 MiB", func() []byte { return Overlapping(40, 4<<20) }),
