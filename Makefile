@@ -5,8 +5,14 @@ export PARVIS_TEST_CACHE := $(CACHE)
 
 .PHONY: run build test test-deps vet fuzz clean
 
+ADDR     ?= :8080
+DATA     ?=
+
+# run builds the binary and execs it, so that Ctrl-C reaches the server alone and make sees
+# its clean exit (go run would report the interrupt as a failure).
 run:
-	$(GO) run ./cmd/parvis serve --site content --addr :8080
+	@$(GO) build -o bin/parvis ./cmd/parvis
+	@exec bin/parvis serve --site content --addr $(ADDR) $(if $(DATA),--data $(DATA))
 
 build:
 	$(GO) build -o bin/parvis ./cmd/parvis
@@ -34,6 +40,6 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin var public content/public .bench
+	rm -rf bin var public content/public content/var .bench
 
 -include bench/bench.mk

@@ -91,13 +91,29 @@ func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, sub)
 }
 
+// apiApprove and apiReject serve the command line: each decision names who made it and is
+// logged here, as the moderation pages log theirs, whichever side it came from.
 func (s *Service) apiApprove(w http.ResponseWriter, r *http.Request) {
-	rec, err := s.Approve(r.Context(), r.PathValue("id"), r.URL.Query().Get("moderator"))
+	id, who := r.PathValue("id"), strings.TrimSpace(r.URL.Query().Get("moderator"))
+	if who == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "moderator: a decision names who made it"})
+		return
+	}
+	rec, err := s.Approve(r.Context(), id, who)
+	s.logDecision("approve", id, who, err)
 	if err != nil {
 		apiError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rec)
+}
+
+func (s *Service) logDecision(action, id, who string, err error) {
+	if err != nil {
+		s.log.Warn("moderation: "+action, "id", id, "moderator", who, "via", "command line", "err", err)
+		return
+	}
+	s.log.Info("moderation: "+action, "id", id, "moderator", who, "via", "command line")
 }
 
 func (s *Service) apiReject(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +125,13 @@ func (s *Service) apiReject(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "expected {\"reason\": \"…\"}"})
 		return
 	}
-	rec, err := s.Reject(r.Context(), r.PathValue("id"), body.Moderator, body.Reason)
+	id, who := r.PathValue("id"), strings.TrimSpace(body.Moderator)
+	if who == "" && strings.TrimSpace(body.Reason) != "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "moderator: a decision names who made it"})
+		return
+	}
+	rec, err := s.Reject(r.Context(), id, who, body.Reason)
+	s.logDecision("reject", id, who, err)
 	if err != nil {
 		apiError(w, err)
 		return

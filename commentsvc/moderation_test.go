@@ -192,7 +192,10 @@ func TestAdminAPI(t *testing.T) {
 		{"GET", "/admin/api/submissions/nope", "admintoken", "", 404, "no such submission"},
 		{"POST", "/admin/api/submissions/" + id + "/reject", "admintoken", `{}`, 400, "reason"},
 		{"POST", "/admin/api/submissions/" + id + "/reject", "admintoken", `{"reason": "Doublon", "moderator": "cli"}`, 200, "rejected"},
-		{"POST", "/admin/api/submissions/" + id + "/approve", "admintoken", "", 409, "not awaiting"},
+		// Issue 11, point 5: a decision from the command line names who made it.
+		{"POST", "/admin/api/submissions/" + id + "/approve", "admintoken", "", 400, "moderator"},
+		{"POST", "/admin/api/submissions/" + id + "/reject", "admintoken", `{"reason": "Doublon"}`, 400, "moderator"},
+		{"POST", "/admin/api/submissions/" + id + "/approve?moderator=cli", "admintoken", "", 409, "not awaiting"},
 		{"PUT", "/admin/api/moderators/ana", "admintoken", `{"hash": "plain"}`, 400, "bcrypt"},
 		{"PUT", "/admin/api/moderators/ana", "admintoken", `{"hash": "$2a$10$yS3IMFF3gnHQw.I55Zk2V..ZFhDSLvq8.gw8KiuLxRiQ46RbeMGve"}`, 200, "ana"},
 		{"DELETE", "/admin/api/moderators/ana", "admintoken", "", 200, "ana"},

@@ -50,7 +50,7 @@ func runModerate(ctx context.Context, e *env, args []string) error {
 	action, args := args[0], args[1:]
 	fs := newFlags(e, "moderate "+action, "[flags]", moderateUsage)
 	siteDir := fs.String("site", ".", "the site's folder (the one holding parvis.yaml)")
-	data := fs.String("data", "var", "the service's data folder, as given to parvis serve")
+	data := fs.String("data", "", "the service's data folder, as given to parvis serve (default: the site's var/)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	status := fs.String("status", "pending", "list: the statuses to list, comma-separated, or all")
 	reason := fs.String("reason", "", "reject: the reason the citizen will read")
@@ -69,9 +69,7 @@ func runModerate(ctx context.Context, e *env, args []string) error {
 		pos = append(pos, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
-	if *as == "" {
-		*as = os.Getenv("USER")
-	}
+	*as = whoDecides(*as, e.getenv)
 	need := map[string]int{"list": 0, "show": 1, "approve": 1, "reject": 1, "adduser": 1, "deluser": 1, "hash": 0}
 	n, ok := need[action]
 	if !ok {
@@ -94,11 +92,21 @@ func runModerate(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 
-	m, closeFn, err := moderatorFor(ctx, *siteDir, *data, e)
+	dataDir := dataFolder(*siteDir, *data)
+	if err := checkDataFolder(e, *siteDir, dataDir, *data, action); err != nil {
+		return err
+	}
+	m, closeFn, err := moderatorFor(ctx, *siteDir, dataDir, e)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
+	// Times are read by people: in the site's time zone, which is named, as /admin/ shows them.
+	loc := time.Local
+	if cfg, err := site.LoadConfig(os.DirFS(*siteDir)); err == nil && cfg.Location != nil {
+		loc = cfg.Location
+	}
+	when := func(t time.Time, layout string) string { return t.In(loc).Format(layout) }
 	switch action {
 	case "list":
 		var sts []store.Status
@@ -121,7 +129,7 @@ func runModerate(ctx context.Context, e *env, args []string) error {
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSTATUS\tFORM\tPAGE\tAUTHOR\tRECEIVED\tTITLE")
 		for _, r := range l {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Form, r.Page, r.Author, r.Created.Local().Format("2006-01-02 15:04"), r.Title)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Form, r.Page, r.Author, when(r.Created, "2006-01-02 15:04 MST"), r.Title)
 		}
 		return tw.Flush()
 	case "show":
@@ -133,7 +141,7 @@ func runModerate(ctx context.Context, e *env, args []string) error {
 			return printJSON(e.stdout, sub)
 		}
 		r := sub.Record
-		fmt.Fprintf(e.stdout, "%s  %s  %s\nForm: %s\nPage: %s\nAuthor: %s\nReceived: %s\n", r.ID, r.Status, r.Title, r.Form, r.Page, r.Author, r.Created.Local().Format(time.RFC1123))
+		fmt.Fprintf(e.stdout, "%s  %s  %s\nForm: %s\nPage: %s\nAuthor: %s\nReceived: %s\n", r.ID, r.Status, r.Title, r.Form, r.Page, r.Author, when(r.Created, "Mon 2 Jan 2006 15:04 MST"))
 		if len(r.Signals) > 0 {
 			fmt.Fprintf(e.stdout, "Signals: %s\n", strings.Join(r.Signals, ", "))
 		}

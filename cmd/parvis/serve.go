@@ -45,7 +45,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			"working repository is made from it under --data on first start, and used from then on.")
 	siteDir := fs.String("site", ".", "the site's folder (the one holding parvis.yaml)")
 	addr := fs.String("addr", ":8080", "the address to listen on")
-	data := fs.String("data", "var", "the folder for the service's private state and the built site")
+	dataFlag := fs.String("data", "", "the folder for the service's private state and the built site (default: the site's var/)")
 	challenge := fs.String("antispam-challenge", "on", "the proof-of-work challenge and its question: on or off (for local testing)")
 	ratePerIP := fs.Float64("rate-per-ip", 0, "submissions a second allowed from one address (0: the default)")
 	burstPerIP := fs.Int("burst-per-ip", 0, "submissions in a burst allowed from one address (0: the default)")
@@ -79,12 +79,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	tuneRuntime(e.getenv)
-	st, err := openState(*siteDir, *data, log)
+	data := dataFolder(*siteDir, *dataFlag)
+	if err := keepOutOfGit(*siteDir, data); err != nil {
+		return fmt.Errorf("keeping the data folder out of Git: %w", err)
+	}
+	st, err := openState(*siteDir, data, log)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	token, err := metricsToken(e.getenv, st.site.Config.Service.MetricsTokenFile, *data)
+	token, err := metricsToken(e.getenv, st.site.Config.Service.MetricsTokenFile, data)
 	if err != nil {
 		return err
 	}
@@ -121,7 +125,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if n := len(st.site.Config.Service.Moderators); n == 0 {
 		if l, _ := st.store.Moderators(); len(l) == 0 {
-			log.Warn("no moderator account: nobody can log in at /admin/ yet. Add one with: parvis moderate adduser NAME --site " + *siteDir)
+			hint := "parvis moderate adduser NAME --site " + *siteDir
+			if *dataFlag != "" {
+				hint += " --data " + *dataFlag
+			}
+			log.Warn("no moderator account: nobody can log in at /admin/ yet. Add one, while this server runs, with: " + hint)
 		}
 	}
 
