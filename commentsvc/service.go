@@ -224,7 +224,7 @@ func New(opts ...Option) (*Service, error) {
 	s.checker = checker
 	s.metrics = newMetrics(s)
 	s.md = sync.OnceValue(func() markdown.Renderers {
-		return markdown.ForSite(s.cfg.Markdown.Unsafe, s.cfg.Markdown.Typography)
+		return markdown.ForSite(s.cfg.Language, s.cfg.Markdown.Unsafe, s.cfg.Markdown.Typography)
 	})
 	if q, ok := s.queue.(interface {
 		SetCommitHook(func(ops int, d time.Duration, err error))

@@ -71,7 +71,7 @@ func newBuild(g *Generator) (*build, error) {
 	cfg := s.Config
 	b := &build{
 		g: g, site: s, th: th,
-		md:       renderers(cfg.Markdown.Unsafe, cfg.Markdown.Typography),
+		md:       renderers(cfg.Language, cfg.Markdown.Unsafe, cfg.Markdown.Typography),
 		views:    make(map[*site.Page]*PageView, len(s.Pages)),
 		sections: map[string][]*PageView{},
 		tags:     map[string]*tagSet{},

@@ -10,8 +10,8 @@ var reservedIDs = []string{"contenu", "main", "navigation", "pied-de-page", "com
 
 // renderers are the site's renderers, as the moderation preview makes them too
 // (markdown.ForSite), with the theme's ids kept from editors' headings.
-func renderers(unsafe bool, typography string) markdown.Renderers {
-	return markdown.ForSite(unsafe, typography, reservedIDs...)
+func renderers(lang string, unsafe bool, typography string) markdown.Renderers {
+	return markdown.ForSite(lang, unsafe, typography, reservedIDs...)
 }
 
 func headings(hs []markdown.Heading) []Heading {

@@ -37,10 +37,16 @@ var commentPolicy = func() *bluemonday.Policy {
 var citizenPolicy = func() *bluemonday.Policy {
 	p := bluemonday.NewPolicy()
 	p.AllowElements("p", "br", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li",
-		"h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td")
+		"h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "div")
 	p.AllowAttrs("start").Matching(regexp.MustCompile(`^[0-9]{1,9}$`)).OnElements("ol")
 	p.AllowAttrs("id").Matching(regexp.MustCompile(`^`+CitizenIDPrefix+`[\p{L}\p{M}\p{N}-]{1,200}$`)).OnElements("h2", "h3", "h4", "h5", "h6")
 	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|center|right)$`)).OnElements("th", "td")
+	// A table's scrolling region (tableRegions): a citizen cannot write a div, only get one.
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^table-wrap$`)).OnElements("div")
+	p.AllowAttrs("role").Matching(regexp.MustCompile(`^region$`)).OnElements("div")
+	p.AllowAttrs("tabindex").Matching(regexp.MustCompile(`^0$`)).OnElements("div")
+	p.AllowAttrs("aria-labelledby").Matching(regexp.MustCompile(`^` + CitizenIDPrefix + `[\p{L}\p{M}\p{N}-]{1,200}$`)).OnElements("div")
+	p.AllowAttrs("aria-label").OnElements("div")
 	p.AllowAttrs("href").OnElements("a")
 	p.AllowAttrs("rel").Matching(regexp.MustCompile(`^` + linkRel + `$`)).OnElements("a")
 	p.AllowURLSchemes("http", "https", "mailto")

@@ -68,6 +68,7 @@ type config struct {
 	unsafe     bool
 	typography bool
 	reserved   []string
+	words      words
 }
 
 // WithUnsafe keeps raw HTML in editors' pages (parvis.yaml's markdown.unsafe).
@@ -82,11 +83,22 @@ func WithUnsafe(unsafe bool) Option {
 // (regional variants, such as Canada's lighter spacing, are not told
 // apart); "", "none" and any other language leave the text as written.
 func WithTypography(lang string) Option {
-	return func(c *config) {
-		primary, _, _ := strings.Cut(lang, "-")
-		primary, _, _ = strings.Cut(primary, "_")
-		c.typography = strings.EqualFold(primary, "fr")
-	}
+	return func(c *config) { c.typography = primary(lang) == "fr" }
+}
+
+// WithLanguage sets the language of the few words the renderer writes itself, for
+// assistive technologies: the name of a footnote's link back to the text ("Revenir au
+// texte"), and of a table's scrolling region when nothing on the page names it. "fr" and
+// "en" are known; other languages get English, which is also the default.
+func WithLanguage(lang string) Option {
+	return func(c *config) { c.words = wordsFor(lang) }
+}
+
+// primary returns the primary subtag of a language tag, in lower case: "fr" for "fr-CA".
+func primary(lang string) string {
+	p, _, _ := strings.Cut(lang, "-")
+	p, _, _ = strings.Cut(p, "_")
+	return strings.ToLower(p)
 }
 
 // WithReservedIDs names ids that headings must not take, such as the
@@ -111,6 +123,8 @@ func New(opts ...Option) *Renderer {
 		extension.GFM,
 		extension.Footnote,
 		headingIDs{reserved: c.reserved},
+		tableRegions{label: c.words.table},
+		footnoteBacklinks{label: c.words.back},
 	}
 	if c.typography {
 		exts = append(exts, FrenchTypography)
@@ -166,6 +180,7 @@ func NewCitizen(opts ...Option) *Renderer {
 		extension.Linkify,
 		headingIDs{reserved: c.reserved, prefix: CitizenIDPrefix},
 		citizenRules{headings: true},
+		tableRegions{label: c.words.table},
 	}
 	if c.typography {
 		exts = append(exts, FrenchTypography)
@@ -178,7 +193,7 @@ func NewCitizen(opts ...Option) *Renderer {
 }
 
 func newConfig(opts []Option) *config {
-	c := &config{}
+	c := &config{words: wordsFor("")}
 	for _, o := range opts {
 		o(c)
 	}

@@ -12,7 +12,7 @@ import (
 
 // Case files live in testdata/*.txt. Each is a txtar archive: its comment
 // sets the renderer, one "key: value" a line (renderer: page, comment or citizen;
-// typography: fr; unsafe: true; reserved: id id...), and each case is a pair
+// typography: fr; language: fr; unsafe: true; reserved: id id...), and each case is a pair
 // of files, NAME.md and NAME.html. In both, {nnbsp} and {nbsp} stand for the
 // narrow no-break space (U+202F) and the no-break space (U+00A0), which
 // would be invisible otherwise.
@@ -84,6 +84,8 @@ func caseRenderer(comment string) (*Renderer, error) {
 			}
 		case "typography":
 			opts = append(opts, WithTypography(value))
+		case "language":
+			opts = append(opts, WithLanguage(value))
 		case "unsafe":
 			opts = append(opts, WithUnsafe(value == "true"))
 		case "reserved":
@@ -134,7 +136,10 @@ func casePairs(ar *txtar.Archive) ([]testCase, error) {
 
 func TestTypographyOfPlainText(t *testing.T) {
 	tests := []struct{ in, lang, want string }{
-		{"Budget participatif 2026 : 100 000 € pour vos idées", "fr", "Budget participatif 2026\u202f: 100 000 € pour vos idées"},
+		{"Budget participatif 2026 : 100 000 € pour vos idées", "fr", "Budget participatif 2026\u202f: 100\u202f000\u202f€ pour vos idées"},
+		// Findings 9 and 10: numbers and times in a title or a summary, as in the text.
+		{"1 847 votants, de 19 h à 19 h 30", "fr", "1\u202f847 votants, de 19\u00a0h à 19\u00a0h\u00a030"},
+		{"1 847 votants", "en", "1 847 votants"},
 		{"L'école rouvre !", "fr", "L’école rouvre\u202f!"},
 		{`Le "marché" de Noël`, "fr", "Le «\u202fmarché\u202f» de Noël"},
 		{"Rendez-vous à 14:30", "fr", "Rendez-vous à 14:30"},

@@ -8,14 +8,14 @@ type Renderers struct {
 	Editor, Citizen, Comment *Renderer
 }
 
-// ForSite makes a site's renderers from parvis.yaml's markdown settings. unsafe applies to
-// editors' pages alone; reserved names the theme's own ids, which editors' headings must not
-// take (citizens' ids are prefixed, and comments have none).
-func ForSite(unsafe bool, typography string, reserved ...string) Renderers {
+// ForSite makes a site's renderers from its language and parvis.yaml's markdown settings.
+// unsafe applies to editors' pages alone; reserved names the theme's own ids, which editors'
+// headings must not take (citizens' ids are prefixed, and comments have none).
+func ForSite(lang string, unsafe bool, typography string, reserved ...string) Renderers {
 	return Renderers{
-		Editor:  New(WithUnsafe(unsafe), WithTypography(typography), WithReservedIDs(reserved...)),
-		Citizen: NewCitizen(WithTypography(typography)),
-		Comment: NewComment(WithTypography(typography)),
+		Editor:  New(WithLanguage(lang), WithUnsafe(unsafe), WithTypography(typography), WithReservedIDs(reserved...)),
+		Citizen: NewCitizen(WithLanguage(lang), WithTypography(typography)),
+		Comment: NewComment(WithLanguage(lang), WithTypography(typography)),
 	}
 }
 

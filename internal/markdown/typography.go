@@ -20,7 +20,9 @@ import (
 //     and inside « », and is added after « and before » when missing;
 //   - straight double quotes "…" become « … », or “…” inside « »;
 //   - a straight apostrophe between letters becomes ’ (aujourd’hui);
-//   - three dots become an ellipsis (…).
+//   - three dots become an ellipsis (…);
+//   - numbers are set as French sets them (see number): "24 000 €" with narrow no-break
+//     spaces between the groups and before the unit, "19 h 30" with no-break spaces.
 //
 // It works on the text nodes of the syntax tree, after parsing: code spans,
 // code blocks, raw HTML, autolinks and link destinations are never seen.
@@ -139,6 +141,7 @@ func (f *flow) collect(n ast.Node) {
 var special = [256]bool{
 	';': true, '!': true, '?': true, ':': true, '\'': true, '.': true,
 	'"': true, '\\': true, '&': true, 0xC2: true,
+	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true,
 }
 
 // scan finds the edits of the flow.
@@ -163,6 +166,9 @@ func (f *flow) scan() {
 		}
 		end := f.leaves[li].end
 		switch r {
+		case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			i = f.number(i)
+			continue
 		case '\\':
 			if i+1 < end && util.IsPunct(b[i+1]) {
 				i += 2 // escaped: kept as written, whatever it is
@@ -449,7 +455,7 @@ func isPunct(r rune) bool {
 // through Markdown, such as a title or a summary from front matter, so that it reads as
 // the page's text does. Only "fr" has rules; other languages get s back.
 func Typography(s, lang string) string {
-	if lang != "fr" || !strings.ContainsAny(s, ";!?:'\".«»") {
+	if lang != "fr" || !strings.ContainsAny(s, ";!?:'\".«»") && !hasDigit(s) {
 		return s
 	}
 	src := []byte(s)
