@@ -32,8 +32,9 @@ func TestRenderInfo(t *testing.T) {
 		name: "summary is cut at a word boundary",
 		md:   long,
 		want: Info{
-			// Rune 300 is the space after the eighth "voté".
-			Summary: strings.Repeat("Le conseil municipal a voté le budget. ", 7) + "Le conseil municipal a voté…",
+			// Rune 300 is the space after the eighth "voté": the last sentence that fits ends
+			// the summary, with no ellipsis after its full stop (finding 10).
+			Summary: strings.TrimSpace(strings.Repeat("Le conseil municipal a voté le budget. ", 7)),
 			Words:   140,
 		},
 	}, {
@@ -104,7 +105,7 @@ func TestRenderInfoArticle(t *testing.T) {
 		t.Errorf("headings:\n got %+v\nwant %+v", info.Headings, wantHeadings)
 	}
 	if !strings.HasPrefix(info.Summary, "Pour la troisième année consécutive, la commune de Belcombe consacre") ||
-		!strings.HasSuffix(info.Summary, "…") || len([]rune(info.Summary)) > SummaryLength+1 {
+		!strings.HasSuffix(info.Summary, "budget primitif.") || len([]rune(info.Summary)) > SummaryLength+1 {
 		t.Errorf("summary: %q", info.Summary)
 	}
 	if info.Words != 617 {
@@ -128,7 +129,15 @@ func TestCut(t *testing.T) {
 		{"anticonstitutionnellement", 10, "anticonsti…"}, // no space: cut in the word
 		{"a bcdefghijklmnop", 10, "a bcdefghi…"},         // the only space is too early
 		{"élève élève élève", 9, "élève…"},
-		{"Quoi\u202f? Oui\u202f!", 6, "Quoi…"},
+		{"Quoi\u202f? Oui\u202f!", 6, "Quoi\u202f?"},
+		// Finding 10: a cut after a full stop adds no ellipsis ("décembre.…"); the text
+		// ends at the last sentence that fits, if one ends in the second half.
+		{"Le marché ouvre le 13 décembre. Quarante exposants sont attendus.", 40, "Le marché ouvre le 13 décembre."},
+		{"Le marché ouvre le 13 décembre. Quarante exposants sont attendus.", 31, "Le marché ouvre le 13 décembre."},
+		{"Ça commence\u202f! Quarante exposants sont attendus.", 24, "Ça commence\u202f!"},
+		{"Rencontre avec M. Dupont et les élus du conseil municipal.", 40, "Rencontre avec M. Dupont et les élus du…"},
+		{"Un. Deux trois quatre cinq six sept huit neuf dix.", 30, "Un. Deux trois quatre cinq six…"}, // too early
+		{"Voir p.ex. Nantes et Lyon pour comparer.", 25, "Voir p.ex. Nantes et Lyon…"},
 	}
 	for _, tt := range tests {
 		if got := cut(tt.s, tt.max); got != tt.want {

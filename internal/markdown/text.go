@@ -189,16 +189,24 @@ func cut(s string, max int) string {
 	if max <= 0 || utf8.RuneCountInString(s) <= max {
 		return s
 	}
-	end, lastSpace, n := len(s), -1, 0
+	end, lastSpace, sentence, n := len(s), -1, -1, 0
 	for i, r := range s {
+		if unicode.IsSpace(r) && n >= max/2 {
+			lastSpace = i
+			if endsSentence(s[:i]) && startsSentence(s[i:]) {
+				sentence = i
+			}
+		}
 		if n == max {
 			end = i
 			break
 		}
-		if unicode.IsSpace(r) && n >= max/2 {
-			lastSpace = i
-		}
 		n++
+	}
+	// A sentence ends there: the text stops as its author ended it, with no ellipsis
+	// after the full stop ("décembre.…").
+	if sentence > 0 {
+		return s[:sentence]
 	}
 	if r, _ := utf8.DecodeRuneInString(s[end:]); !unicode.IsSpace(r) && lastSpace > 0 {
 		end = lastSpace
@@ -207,6 +215,42 @@ func cut(s string, max int) string {
 		return unicode.IsSpace(r) || strings.ContainsRune(",;:.!?-–—(«“\"'", r)
 	})
 	return s + "…"
+}
+
+// Excerpt shortens a plain text, such as a page's summary, to about max runes for a card
+// or a list: at the end of its last sentence that fits, when one ends in the second half,
+// and otherwise at a word boundary with "…". A text of max runes or fewer is returned as
+// it is.
+func Excerpt(s string, max int) string { return cut(s, max) }
+
+// endsSentence reports whether s ends with a sentence's last mark: ! ? or …, or a full
+// stop after a word of three letters or more (not "M." or "p.").
+func endsSentence(s string) bool {
+	r, size := utf8.DecodeLastRuneInString(s)
+	switch r {
+	case '!', '?', '…':
+		return true
+	case '.':
+	default:
+		return false
+	}
+	word := s[:len(s)-size]
+	if i := strings.LastIndexFunc(word, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }); i >= 0 {
+		_, size := utf8.DecodeRuneInString(word[i:])
+		if word[i] == '.' {
+			return false // an abbreviation: "p.ex."
+		}
+		word = word[i+size:]
+	}
+	return utf8.RuneCountInString(word) >= 3
+}
+
+// startsSentence reports whether s, after its spaces, starts a sentence: a capital letter
+// or an opening quotation mark.
+func startsSentence(s string) bool {
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsUpper(r) || r == '«' || r == '“' || r == '"'
 }
 
 // wordCounter counts runs of non-space characters that hold at least one
