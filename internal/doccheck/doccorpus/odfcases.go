@@ -212,8 +212,8 @@ func odfBombs() []Case {
 	}
 	return []Case{
 		bomb("odf/bomb/entry-120MB", `entry "Pictures/photo.png" unpacks to more than 200 times its size`, ODT120),
-		bomb("odf/bomb/xml-24MB", `entry "content.xml" unpacks to more than 200 times its size`, func() []byte {
-			c := string(Content("", "<text:p>"+strings.Repeat(" ", 24<<20)+"</text:p>"))
+		bomb("odf/bomb/xml-8MB", `entry "content.xml" unpacks to more than 200 times its size`, func() []byte {
+			c := string(Content("", "<text:p>"+strings.Repeat(" ", 8<<20)+"</text:p>"))
 			return Doc([]byte(c))
 		}),
 		bomb("odf/bomb/overlapping-entries", "decompresses to more than 64 MiB", func() []byte { return Overlapping(40, 4<<20) }),
