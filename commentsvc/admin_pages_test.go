@@ -49,7 +49,7 @@ func TestAdminQueue(t *testing.T) {
 		`<li>1 lien</li>`,
 		`<li>envoyée 10 s après l’affichage du formulaire</li>`,
 		`<input type="checkbox" name="id" value="`+plain+`" id="sel-`+plain+`">`,
-		`Sélectionner « comment: Le budget 2026 »`,
+		`Sélectionner « Commentaire sur « Le budget 2026 » »`,
 		`name="csrf"`,
 		// The default reasons, in the site's language.
 		"Votre contribution fait doublon avec un contenu déjà publié.",
@@ -159,11 +159,11 @@ func TestAdminSubmissionPage(t *testing.T) {
 		t.Fatalf("status %d\n%s", p.StatusCode, p.body)
 	}
 	mustContain(t, "the submission page", p.body,
-		`<h1>comment: Le budget 2026</h1>`,
+		`<h1>Commentaire sur « Le budget 2026 »</h1>`,
 		`<dd>&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;</dd>`,
 		`<dd><a href="https://www.testville.example/articles/budget/">Le budget 2026</a></dd>`,
 		// The preview, in a sandboxed frame of its own (finding 4 of the hostile-input review).
-		`<iframe class="preview" sandbox src="/admin/submissions/`+id+`/preview" title="Aperçu de « comment: Le budget 2026 »"></iframe>`,
+		`<iframe class="preview" sandbox src="/admin/submissions/`+id+`/preview" title="Aperçu de « Commentaire sur « Le budget 2026 » »"></iframe>`,
 		// The diff, escaped, with its lines marked.
 		`<span class="line meta">&#43;&#43;&#43; b/comments/articles/budget/`+id+`.yaml</span>`+"\n",
 		`<span class="line add">&#43;name: &#34;&lt;script&gt;alert(\&#34;name\&#34;)&lt;/script&gt;&#34;</span>`+"\n",
@@ -223,7 +223,7 @@ func TestAdminApprove(t *testing.T) {
 	queue := c.get("/admin/")
 	mustContain(t, "the queue after approving", queue.body,
 		`<div class="notice notice-success" role="status">`,
-		`<a href="/admin/submissions/`+id+`">comment: Le budget 2026</a>`,
+		`<a href="/admin/submissions/`+id+`">Commentaire sur « Le budget 2026 »</a>`,
 		"Approuvée : elle sera en ligne après la mise à jour du site.")
 	if again := c.get("/admin/"); strings.Contains(again.body, "Approuvée : elle") {
 		t.Errorf("the flash message shows twice")

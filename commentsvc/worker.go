@@ -187,20 +187,37 @@ func (s *Service) title(p payload) string {
 		t = strings.TrimSpace(p.Fields["caption"])
 	}
 	if t == "" {
-		if page := p.Options["page"]; page != "" {
-			name := page
-			if pg := s.Site().Page(page); pg != nil {
-				name = pg.Title
-			}
-			t = fmt.Sprintf("%s: %s", p.Form, name)
-		} else {
-			t = p.Form
-		}
+		t = s.defaultTitle(p)
 	}
 	if len([]rune(t)) > 120 {
 		t = string([]rune(t)[:119]) + "…"
 	}
 	return t
+}
+
+// defaultTitle names a submission that has no title of its own, in the site's language and
+// by the page's title: "Commentaire sur « Le budget »", "Comment on “The budget”" (the
+// author has a column of their own).
+func (s *Service) defaultTitle(p payload) string {
+	what := p.Form
+	if spec := s.cfg.Forms[p.Form]; spec != nil && spec.Title != "" {
+		what = spec.Title
+	}
+	fr := !strings.HasPrefix(s.cfg.Language, "en")
+	if p.Form == "comment" {
+		what = map[bool]string{true: "Commentaire", false: "Comment"}[fr]
+	}
+	page := p.Options["page"]
+	if page == "" {
+		return what
+	}
+	if pg := s.Site().Page(page); pg != nil {
+		page = pg.Title
+	}
+	if fr {
+		return what + " sur « " + page + " »"
+	}
+	return what + " on “" + page + "”"
 }
 
 // pageOf finds the page a published file makes or belongs to: a comment belongs to its page,

@@ -56,7 +56,7 @@ func reserved() map[string]string {
 }
 
 func newBuild(g *Generator) (*build, error) {
-	s, err := site.Load(g.src, site.Options{Drafts: g.drafts, Future: g.future, Now: g.now, Reserved: reserved()})
+	s, err := site.Load(g.src, site.Options{Drafts: g.drafts, Future: g.future, Now: g.now, Reserved: reserved(), BaseURL: g.baseURL})
 	if err != nil {
 		return nil, err
 	}

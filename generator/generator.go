@@ -30,6 +30,7 @@ type Generator struct {
 	workers  int
 	theme    fs.FS
 	cache    string
+	baseURL  string // replaces parvis.yaml's, when set
 }
 
 // Option configures a Generator.
@@ -78,6 +79,10 @@ func WithTheme(fsys fs.FS) Option { return func(g *Generator) { g.theme = fsys }
 // WithCacheDir keeps work that does not change between builds (resized images) in dir,
 // so that rebuilding a site after each approval stays quick.
 func WithCacheDir(dir string) Option { return func(g *Generator) { g.cache = dir } }
+
+// WithBaseURL builds the site for another address than parvis.yaml's baseURL: parvis serve
+// serves a site made for localhost at the address it listens on, as hugo server does.
+func WithBaseURL(u string) Option { return func(g *Generator) { g.baseURL = u } }
 
 // New returns a Generator. Without options it builds the current folder into memory.
 func New(opts ...Option) *Generator {

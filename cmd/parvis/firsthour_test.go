@@ -21,6 +21,7 @@ import (
 	"github.com/go-git/go-git/v5"
 
 	"github.com/parvis/parvis/commentsvc"
+	"github.com/parvis/parvis/internal/site"
 	"github.com/parvis/parvis/internal/store"
 )
 
@@ -206,5 +207,149 @@ func TestMakeRunInterrupt(t *testing.T) {
 	}
 	if o := out.String(); strings.Contains(o, "***") || strings.Contains(o, "Error") || !strings.Contains(o, "shutting down") {
 		t.Errorf("make run after Ctrl-C printed:\n%s", o)
+	}
+}
+
+// TestSiteBase is issue 11, point 2: a site made for localhost:8080 and served on another
+// address sent every comment back to localhost:8080, where the page's own CSP blocked the
+// redirect. The site is now built for the address listened on, unless --base-url says
+// otherwise; a real address is kept, with a note.
+func TestSiteBase(t *testing.T) {
+	tests := []struct {
+		baseURL, flag, listening, want string
+		note                           bool
+	}{
+		{"http://localhost:8080/", "", "http://localhost:8080", "", false},
+		{"http://localhost:8080/", "", "http://127.0.0.1:9090", "http://127.0.0.1:9090/", false},
+		{"http://127.0.0.1:8080/ville/", "", "http://localhost:9090", "http://localhost:9090/ville/", false},
+		{"http://[::1]:8080/", "", "http://localhost:9090", "http://localhost:9090/", false},
+		{"/", "", "http://localhost:9090", "http://localhost:9090/", false},
+		{"https://www.ville.example/", "", "http://localhost:8080", "", true},
+		{"http://localhost:8080/", "https://essai.ville.example", "http://localhost:9090", "https://essai.ville.example/", false},
+	}
+	for _, tt := range tests {
+		cfg, err := site.ParseConfig([]byte("title: T\nbaseURL: " + tt.baseURL + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, note, err := siteBase(cfg, tt.flag, tt.listening)
+		if err != nil || got != tt.want || (note != "") != tt.note {
+			t.Errorf("baseURL %s, --base-url %q, on %s: %q, note %q, %v; want %q, note %v", tt.baseURL, tt.flag, tt.listening, got, note, err, tt.want, tt.note)
+		}
+	}
+	cfg, _ := site.ParseConfig([]byte("title: T\n"))
+	if _, _, err := siteBase(cfg, "ftp://x", "http://localhost:1"); err == nil {
+		t.Error("--base-url ftp://x was accepted")
+	}
+}
+
+// TestServeElsewhere runs parvis serve on another port than its baseURL's: the comment
+// form's redirect and the answer's Location are on the address served.
+func TestServeElsewhere(t *testing.T) {
+	siteDir := writeSite(t, testSite) // baseURL: http://localhost:8080/
+	data := filepath.Join(t.TempDir(), "var")
+	addr := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }},
+			[]string{"serve", "--site", siteDir, "--data", data, "--addr", addr, "--antispam-challenge", "off"})
+	}()
+	defer func() { cancel(); <-done }()
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if res, err := http.Get(base + "/healthz"); err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("parvis serve did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	res, err := http.Get(base + "/articles/budget/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(page), `name="options[redirect]" value="`+base+`/articles/budget/`) || strings.Contains(string(page), "localhost:8080") {
+		t.Fatalf("the page does not lead back to %s:\n%s", base, page)
+	}
+	m := tokenRE.FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no token")
+	}
+	time.Sleep(1100 * time.Millisecond)
+	v := comment(string(m[1]), "Claire M.", "Un avis.")
+	v.Set("options[redirect]", base+"/articles/budget/#comment-sent")
+	ts := &testServer{Server: &httptest.Server{URL: base}}
+	res = ts.post(t, "comment", v, "")
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, base+"/") {
+		t.Errorf("answer %s to %q, want a redirect on %s", res.Status, loc, base)
+	}
+}
+
+// TestInitSpeaksTheSiteLanguage is issue 11, point 3: parvis init made an English form on a
+// French site, its change titles read "comment: Bienvenue", and it said nothing of
+// moderators or Git.
+func TestInitSpeaksTheSiteLanguage(t *testing.T) {
+	for _, tt := range []struct {
+		lang, article string
+		want, unwanted  []string
+		title           string
+	}{
+		{"fr", "bienvenue", []string{"Votre nom", "Votre commentaire", "Laisser un commentaire"}, []string{">Name<", ">Message<", ">Email<"}, "Commentaire sur « Bienvenue »"},
+		{"en", "bienvenue", []string{"Your name", "Your comment", "Leave a comment"}, []string{">Name<", ">Message<", "Votre"}, "Comment on “Welcome”"},
+	} {
+		t.Run(tt.lang, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "ville")
+			code, out, errs := cli(t, "", "init", "--lang", tt.lang, dir)
+			if code != 0 {
+				t.Fatalf("init: %d %s", code, errs)
+			}
+			for _, w := range []string{"parvis moderate adduser NAME --site " + dir, "git -C " + dir + " init", "parvis serve --site " + dir} {
+				if !strings.Contains(out, w) {
+					t.Errorf("init does not say %q:\n%s", w, out)
+				}
+			}
+			ts := startServer(t, dir)
+			res, err := http.Get(ts.URL + "/articles/" + tt.article + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			for _, w := range tt.want {
+				if !strings.Contains(string(page), w) {
+					t.Errorf("the article's form lacks %q", w)
+				}
+			}
+			for _, w := range tt.unwanted {
+				if strings.Contains(string(page), w) {
+					t.Errorf("the article's form holds %q", w)
+				}
+			}
+			m := tokenRE.FindSubmatch(page)
+			if m == nil {
+				t.Fatal("no token")
+			}
+			time.Sleep(3100 * time.Millisecond) // the skeleton's minimum time
+			v := comment(string(m[1]), "Claire M.", "Un premier avis.")
+			v.Set("options[page]", "articles/"+tt.article)
+			v.Del("options[redirect]")
+			res = ts.post(t, "comment", v, "application/json")
+			var a map[string]string
+			_ = json.NewDecoder(res.Body).Decode(&a)
+			res.Body.Close()
+			if a["id"] == "" {
+				t.Fatalf("comment: %s %v", res.Status, a)
+			}
+			if rec := ts.waitStatus(t, a["id"], store.Pending); rec.Title != tt.title {
+				t.Errorf("change title %q, want %q", rec.Title, tt.title)
+			}
+		})
 	}
 }

@@ -87,6 +87,14 @@ func runInit(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "Made a new site in %s. Next:\n  parvis build --site %s\n  parvis serve --site %s\n", dir, dir, dir)
+	fmt.Fprintf(e.stdout, `Made a new site in %[1]s. Next:
+  1. Add a moderator, who signs in at /admin/ to approve what citizens send:
+       parvis moderate adduser NAME --site %[1]s
+  2. Put the site in Git, its history and its source of truth (var/ and public/ stay out):
+       git -C %[1]s init -b main && git -C %[1]s add -A && git -C %[1]s commit -m "A new site"
+  3. Serve it, with its forms and moderation pages, at http://localhost:8080/:
+       parvis serve --site %[1]s
+     or build the static site alone: parvis build --site %[1]s
+`, dir)
 	return nil
 }

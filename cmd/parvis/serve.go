@@ -45,6 +45,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			"working repository is made from it under --data on first start, and used from then on.")
 	siteDir := fs.String("site", ".", "the site's folder (the one holding parvis.yaml)")
 	addr := fs.String("addr", ":8080", "the address to listen on")
+	baseFlag := fs.String("base-url", "", "the address readers reach the site at (default: parvis.yaml's baseURL, or the address listened on when that is a localhost one)")
 	dataFlag := fs.String("data", "", "the folder for the service's private state and the built site (default: the site's var/)")
 	challenge := fs.String("antispam-challenge", "on", "the proof-of-work challenge and its question: on or off (for local testing)")
 	ratePerIP := fs.Float64("rate-per-ip", 0, "submissions a second allowed from one address (0: the default)")
@@ -83,7 +84,26 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := keepOutOfGit(*siteDir, data); err != nil {
 		return fmt.Errorf("keeping the data folder out of Git: %w", err)
 	}
-	st, err := openState(*siteDir, data, log)
+	// Listen first: the address the server really listens on is one the forms may come from,
+	// and the site is built for it when parvis.yaml names localhost.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := "http://" + displayAddr(ln.Addr())
+	cfg, err := site.LoadConfig(os.DirFS(*siteDir))
+	if err != nil {
+		return err
+	}
+	siteURL, note, err := siteBase(cfg, *baseFlag, base)
+	if err != nil {
+		return usageError{"--base-url: " + err.Error()}
+	}
+	if note != "" {
+		log.Warn(note)
+	}
+	st, err := openStateFor(*siteDir, data, siteURL, log)
 	if err != nil {
 		return err
 	}
@@ -96,13 +116,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		extra = append(extra, commentsvc.WithMetricsToken(token))
 	}
 
-	// Listen first: the address the server really listens on is one the forms may come from.
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	base := "http://" + displayAddr(ln.Addr())
 	svc, err := st.service(append([]commentsvc.Option{
 		commentsvc.WithChallenge(*challenge == "on"),
 		commentsvc.WithWorkers(*workers),
@@ -241,6 +254,43 @@ func tuneRuntime(getenv func(string) string) {
 	}
 }
 
+// siteBase decides the address the site is built for: --base-url when given; the address
+// listened on when parvis.yaml's baseURL is a localhost one on another port (a site made by
+// parvis init, tried out elsewhere), as hugo server does, so that its forms and links
+// lead back to this server and not to a page its own policy forbids; else parvis.yaml's,
+// with a note when it names another address than the one listened on.
+func siteBase(cfg *site.Config, flag, listening string) (base, note string, err error) {
+	if flag != "" {
+		probe := *cfg
+		if err := probe.SetBaseURL(flag); err != nil {
+			return "", "", err
+		}
+		return probe.BaseURL, "", nil
+	}
+	l, err := url.Parse(listening)
+	if err != nil {
+		return "", "", err
+	}
+	if cfg.Base == nil || cfg.Base.Host == "" { // baseURL: "/", relative links only
+		return listening + "/", "", nil
+	}
+	if cfg.Base.Host == l.Host {
+		return "", "", nil
+	}
+	if loopbackName(cfg.Base.Hostname()) {
+		return l.Scheme + "://" + l.Host + cfg.Base.Path, "", nil
+	}
+	return "", fmt.Sprintf("the site's pages name %s (baseURL) while this server listens on %s: right behind a proxy that serves that address, wrong otherwise (set --base-url)", cfg.BaseURL, listening), nil
+}
+
+func loopbackName(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
 // serveMux puts the site and the service on one address: the service's routes, and the
 // built site for everything else, its forms stamped with fresh anti-spam tokens and its
 // files with the headers the build asked for (a citizen's document goes out as a download).
@@ -287,6 +337,7 @@ type state struct {
 	site                              *site.Site
 	buildMu                           sync.Mutex
 	log                               *slog.Logger
+	baseURL                           string // the site is built for this address, when set
 }
 
 // errLocked means another process (a running parvis serve) holds the store.
@@ -295,10 +346,16 @@ var errLocked = errors.New("the service's store is in use by another process")
 // openState opens (making them on first start) the working repository and the store, and
 // builds the site.
 func openState(siteDir, dataDir string, log *slog.Logger) (*state, error) {
+	return openStateFor(siteDir, dataDir, "", log)
+}
+
+// openStateFor is openState for a site built for baseURL rather than parvis.yaml's.
+func openStateFor(siteDir, dataDir, baseURL string, log *slog.Logger) (*state, error) {
 	st, err := openStore(siteDir, dataDir, log)
 	if err != nil {
 		return nil, err
 	}
+	st.baseURL = baseURL
 	if _, err := st.build(context.Background()); err != nil {
 		st.close()
 		return nil, err
@@ -394,7 +451,7 @@ func (st *state) build(ctx context.Context) (*site.Site, error) {
 		return nil, err
 	}
 	res, err := generator.New(generator.WithSiteDir(st.repoDir), generator.WithOutput(out),
-		generator.WithCacheDir(filepath.Join(st.dataDir, "cache"))).Build(ctx)
+		generator.WithCacheDir(filepath.Join(st.dataDir, "cache")), generator.WithBaseURL(st.baseURL)).Build(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -413,6 +413,20 @@ func LoadConfig(fsys fs.FS) (*Config, error) {
 	return ParseConfig(data)
 }
 
+// SetBaseURL replaces the base URL parvis.yaml gives, as parvis serve does when it serves a
+// site made for localhost on another address, or when the operator says where it is.
+func (c *Config) SetBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("base URL %q is not an absolute http(s) URL", raw)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	c.Base, c.BaseURL = u, u.String()
+	return nil
+}
+
 // AbsURL joins a site path ("/articles/x/") to the base URL.
 func (c *Config) AbsURL(p string) string {
 	return strings.TrimSuffix(c.BaseURL, "/") + p

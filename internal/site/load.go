@@ -32,6 +32,8 @@ type Options struct {
 	Now    time.Time // the build's clock; zero means time.Now()
 	// Reserved site paths that pages must not take, with what owns them (list pages, feeds).
 	Reserved map[string]string
+	// BaseURL, when set, replaces parvis.yaml's (Config.SetBaseURL).
+	BaseURL string
 }
 
 // Page returns the published page with the given Ref, or nil.
@@ -49,6 +51,11 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 	cfg, err := LoadConfig(fsys)
 	if err != nil {
 		return nil, err
+	}
+	if opts.BaseURL != "" {
+		if err := cfg.SetBaseURL(opts.BaseURL); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
