@@ -46,7 +46,7 @@ func wantCode(c *doccorpus.Case) Code {
 	case errors.Is(c.Want, doccheck.ErrProtected):
 		return CodeProtected
 	case errors.Is(c.Want, doccheck.ErrBomb):
-		return CodeTooLarge
+		return CodeUnpacked
 	}
 	return CodeFormat
 }
@@ -186,7 +186,7 @@ func TestFinding2DocumentFlood(t *testing.T) {
 		for i := range n {
 			wg.Go(func() {
 				s, errs := f.Decode(docValues, forms[i])
-				if s != nil || errs["fields[file]"].Code != CodeTooLarge || errs.Status() != 413 {
+				if s != nil || errs["fields[file]"].Code != CodeUnpacked || errs.Status() != 422 {
 					t.Errorf("upload %d: %v", i, errs)
 				}
 			})

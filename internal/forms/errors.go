@@ -23,6 +23,7 @@ const (
 	CodeDimensions   Code = "dimensions"    // an image with more pixels than allowed
 	CodeUnsafe       Code = "unsafe"        // a document with active content: scripts, macros
 	CodeProtected    Code = "protected"     // a password-protected document, which cannot be checked
+	CodeUnpacked     Code = "unpacked"      // a document that unpacks to more than may be checked: a bomb
 	CodePersonalData Code = "personal_data" // an e-mail address in a field that is published
 	CodeOrder        Code = "order"         // an end before its start
 	CodeUnknownField Code = "unknown_field" // a key the form does not declare
@@ -182,6 +183,9 @@ func (p Problem) message(key, lang string) string {
 	case CodeUnsafe:
 		return pick("Le fichier "+q+" contient du contenu actif (scripts ou macros), qui ne peut pas être publié.",
 			"The file "+q+" holds active content (scripts or macros), which cannot be published.")
+	case CodeUnpacked:
+		return pick(fmt.Sprintf("Le fichier %s se décompresse en plus de %s\u00a0: il ne peut pas être vérifié, donc pas publié. Enregistrez-le à nouveau depuis votre logiciel.", q, size(p.Limit, false)),
+			fmt.Sprintf("The file %s unpacks to more than %s: it cannot be checked, hence not published. Save it again from your software.", q, size(p.Limit, true)))
 	case CodeProtected:
 		return pick("Le fichier "+q+" est protégé par un mot de passe\u00a0: envoyez-en une version sans protection, car il sera publié.",
 			"The file "+q+" is password-protected: send a version without protection, as it will be published.")

@@ -99,7 +99,7 @@ func docProblem(fl *field, err error) *Problem {
 	case errors.Is(err, doccheck.ErrProtected):
 		return &Problem{Code: CodeProtected, Label: fl.label}
 	case errors.Is(err, doccheck.ErrBomb) && errors.As(err, &e) && e.Limit > 0:
-		return &Problem{Code: CodeTooLarge, Label: fl.label, Limit: e.Limit}
+		return &Problem{Code: CodeUnpacked, Label: fl.label, Limit: e.Limit}
 	}
 	return &Problem{Code: CodeFormat, Label: fl.label, Want: "file"}
 }
