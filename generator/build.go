@@ -111,6 +111,7 @@ func (b *build) index() {
 		if p.Event != nil {
 			v.ICS = cfg.RelURL(p.URL + p.Slug + ".ics")
 			v.MapURL = mapURL(p.Event)
+			v.Address = addressAfter(p.Event.Place, p.Event.Address)
 			v.Past = !b.upcoming(v)
 		}
 		b.views[p] = v

@@ -63,7 +63,9 @@ func (b *build) ics(events []*PageView) []byte {
 		e := v.Event
 		w.line("BEGIN:VEVENT")
 		w.line("UID:" + strings.ReplaceAll(v.Ref, "/", "-") + "@" + host)
-		w.line("DTSTAMP:" + v.updated().UTC().Format("20060102T150405Z"))
+		// When this file was made (RFC 5545, 3.8.7.2): the build's time. The event's own
+		// dates are in DTSTART and LAST-MODIFIED.
+		w.line("DTSTAMP:" + b.g.now.UTC().Format("20060102T150405Z"))
 		if e.AllDay {
 			end := e.End
 			if end.IsZero() {
@@ -83,14 +85,7 @@ func (b *build) ics(events []*PageView) []byte {
 			desc += "\n\n"
 		}
 		w.prop("DESCRIPTION", desc+v.Permalink)
-		loc := e.Place
-		if e.Address != "" {
-			if loc != "" {
-				loc += ", "
-			}
-			loc += e.Address
-		}
-		if loc != "" {
+		if loc := eventLocation(e.Place, v.Address); loc != "" {
 			w.prop("LOCATION", loc)
 		}
 		if e.Geo != nil {
@@ -107,6 +102,31 @@ func (b *build) ics(events []*PageView) []byte {
 	}
 	w.line("END:VCALENDAR")
 	return w.buf.Bytes()
+}
+
+// eventLocation is an event's place and address on one line.
+func eventLocation(place, address string) string {
+	switch {
+	case place == "":
+		return address
+	case address == "":
+		return place
+	}
+	return place + ", " + address
+}
+
+// addressAfter returns address without place when it starts with it, as in "Place des
+// Tilleuls" at "Place des Tilleuls, 26999 Belcombe", so that the place is not said twice.
+func addressAfter(place, address string) string {
+	place, address = strings.TrimSpace(place), strings.TrimSpace(address)
+	if place == "" || len(address) < len(place) || !strings.EqualFold(address[:len(place)], place) {
+		return address
+	}
+	rest := address[len(place):]
+	if rest != "" && !strings.HasPrefix(rest, ",") && !strings.HasPrefix(rest, " ") {
+		return address // "Place des Tilleuls" in "Place des Tilleulsiers": another word
+	}
+	return strings.TrimLeft(rest, ", ")
 }
 
 func icsTime(t time.Time, loc *time.Location) string {

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/parvis/parvis/internal/markdown"
 	"github.com/parvis/parvis/internal/site"
 )
 
@@ -264,6 +265,8 @@ func (th *theme) funcs() template.FuncMap {
 		"menuState":     th.menuState,
 		"license":       th.license,
 		"humanSize":     th.humanSize,
+		"excerpt":       func(s string, n int) string { return markdown.Excerpt(s, n) },
+		"typo":          func(v any) string { return markdown.Typography(fmt.Sprint(v), th.cfg.Markdown.Typography) },
 		"fileType":      fileType,
 		"slugify":       Slugify,
 		"dict":          dict,

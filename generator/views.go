@@ -48,6 +48,7 @@ type PageView struct {
 	Image        *ImageView  // a photo's image with its thumbnails, or the page's image
 	ICS          string      // an event's .ics file
 	MapURL       string      // an event's place on OpenStreetMap (a plain link), from geo or address
+	Address      string      // an event's address, without the place's name when it starts with it
 	Past         bool        // an event that has ended at the build's time
 	Prev, Next   *PageView   // neighbours in the section, by date
 }
