@@ -109,6 +109,9 @@ type confirmFile struct {
 // form decoded them; the anti-spam options are dropped and the rest carried as they were,
 // escaped by the template. Uploads cannot be carried: the page says so and asks for the
 // files again, with a link back to the form.
+//
+// With the site's pages (WithPages) the page is the one the form was sent from, refilled
+// as for any other refusal (refill.go), the question shown next to its answer.
 func (s *Service) confirm(w http.ResponseWriter, r *http.Request, form string, values url.Values, reason string) {
 	lang := s.cfg.Language
 	t, ok := confirmStrings[lang]
@@ -117,8 +120,9 @@ func (s *Service) confirm(w http.ResponseWriter, r *http.Request, form string, v
 	}
 	spec := s.cfg.Forms[form]
 	p := confirmPage{Lang: lang, Site: s.cfg.Title, T: t, CSS: template.CSS(confirmCSS), Back: s.confirmBack(r, values)}
+	wrong := reason == antispam.ReasonChallenge && strings.TrimSpace(values.Get("options[answer]")) != ""
 	switch {
-	case reason == antispam.ReasonChallenge && strings.TrimSpace(values.Get("options[answer]")) != "":
+	case wrong:
 		p.Lead = t["lead_wrong"]
 	case reason == antispam.ReasonChallenge:
 		p.Lead = t["lead_question"]
@@ -126,6 +130,26 @@ func (s *Service) confirm(w http.ResponseWriter, r *http.Request, form string, v
 		p.Lead = t["lead_fast"]
 	default:
 		p.Lead = t["lead_token"]
+	}
+	p.Token = s.checker.Issue(form, s.now())
+	if antispam.Difficulty(p.Token) > 0 {
+		q, _ := s.checker.QuestionFor(p.Token, lang)
+		p.Question = &q
+	}
+	if s.citizen.read != nil {
+		rf := &refill{form: form, title: t["title"], values: values, files: chosenFiles(r), lead: p.Lead + " " + t["nothing_kept"],
+			token: p.Token, quest: p.Question, next: t["do_check"]}
+		if p.Question != nil {
+			rf.next, rf.asked = "", msg(lang, "answer_needed")
+			if wrong {
+				rf.asked = msg(lang, "answer_wrong")
+			}
+		}
+		if fp := s.findForm(r, form, values); fp != nil {
+			s.fill(fp, rf)
+			s.writeSitePage(w, http.StatusUnprocessableEntity, fp.doc)
+			return
+		}
 	}
 	upload := func(key string) (string, bool) {
 		name, ok := strings.CutPrefix(key, "fields[")
@@ -178,16 +202,16 @@ func (s *Service) confirm(w http.ResponseWriter, r *http.Request, form string, v
 			}
 		}
 	}
-	p.Token = s.checker.Issue(form, s.now())
-	if antispam.Difficulty(p.Token) > 0 {
-		q, _ := s.checker.QuestionFor(p.Token, lang)
-		p.Question = &q
-	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", confirmCSP)
+	csp := confirmCSP
+	if so := s.siteOrigin(); so != "" {
+		// The redirect a form may ask for goes to the site, which this page must allow.
+		csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+so, 1)
+	}
+	h.Set("Content-Security-Policy", csp)
 	w.WriteHeader(http.StatusUnprocessableEntity)
 	if err := pages.ExecuteTemplate(w, "confirm.html", p); err != nil {
 		s.log.Error("rendering a page", "page", "confirm.html", "err", err)

@@ -145,7 +145,9 @@ func TestFinding5ConfirmRoundTrip(t *testing.T) {
 			// A wrong answer to the page asks again, with another token.
 			wrong := cloneValues(p.values)
 			wrong.Set("options[answer]", "pas du tout")
-			again := readConfirm(t, f.post(t, "/api/v1/entries/comment", form, wrong.Encode(), map[string]string{"Origin": f.srv.URL}))
+			// Sent from the page, which the service answered at the form's address.
+			fromPage := map[string]string{"Origin": f.srv.URL, "Referer": f.srv.URL + "/api/v1/entries/comment"}
+			again := readConfirm(t, f.post(t, "/api/v1/entries/comment", form, wrong.Encode(), fromPage))
 			if again.token == p.token || !strings.Contains(again.body, "n’était pas la bonne") {
 				t.Fatalf("a wrong answer on the page: token %v, %s", again.token == p.token, again.body)
 			}
@@ -153,7 +155,7 @@ func TestFinding5ConfirmRoundTrip(t *testing.T) {
 			ok := cloneValues(again.values)
 			answer, _ := f.svc.checker.AnswerFor(again.token)
 			ok.Set("options[answer]", answer)
-			res = f.post(t, "/api/v1/entries/comment", form, ok.Encode(), map[string]string{"Origin": f.srv.URL})
+			res = f.post(t, "/api/v1/entries/comment", form, ok.Encode(), fromPage)
 			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "https://www.testville.example/articles/budget/#comment-sent" {
 				b, _ := io.ReadAll(res.Body)
 				t.Fatalf("%d %q: %s", res.StatusCode, res.Header.Get("Location"), b)

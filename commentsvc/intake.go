@@ -107,7 +107,7 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	if r.ContentLength > f.MaxBytes() {
 		s.metrics.rejected(name, "too_large")
-		s.fail(w, r, http.StatusRequestEntityTooLarge, "too_large", msg(lang, "too_large", f.MaxBytes()/1000), nil)
+		s.failTooLarge(w, r, msg(lang, "too_large", f.MaxBytes()/1000))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, f.MaxBytes())
@@ -148,13 +148,13 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 			fields[key] = problems.Message(key, lang)
 		}
 		s.metrics.rejected(name, reason)
-		s.fail(w, r, status, reason, msg(lang, reason), fields)
+		s.failForm(w, r, values, status, reason, msg(lang, reason), fields)
 		return
 	}
 	// The page must exist and take submissions; a reply must answer a published comment.
 	if code, ok := s.checkTarget(name, sub); !ok {
 		s.metrics.rejected(name, code)
-		s.fail(w, r, http.StatusUnprocessableEntity, code, msg(lang, code), nil)
+		s.failForm(w, r, values, http.StatusUnprocessableEntity, code, msg(lang, code), nil)
 		return
 	}
 	// The key is known before the check, so that a resend of this very submission passes
@@ -182,7 +182,7 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 		s.metrics.rejected(name, verdict.Reason)
 		if verdict.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(verdict.RetryAfter.Round(time.Second)/time.Second)+1))
-			s.fail(w, r, http.StatusTooManyRequests, verdict.Reason, msg(lang, "rate"), nil)
+			s.failForm(w, r, values, http.StatusTooManyRequests, verdict.Reason, msg(lang, "rate"), nil)
 			return
 		}
 		if !wantsJSON(r) && confirmable(verdict.Reason) {
@@ -190,7 +190,7 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 			s.confirm(w, r, name, values, verdict.Reason)
 			return
 		}
-		s.fail(w, r, http.StatusUnprocessableEntity, verdict.Reason, msg(lang, "spam_"+verdict.Reason), nil)
+		s.failForm(w, r, values, http.StatusUnprocessableEntity, verdict.Reason, msg(lang, "spam_"+verdict.Reason), nil)
 		return
 	}
 
@@ -212,7 +212,7 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 		if err := s.blobs.Put(r.Context(), key, u.Data); err != nil {
 			s.log.Error("keeping an upload", "err", err)
 			dropUploads()
-			s.fail(w, r, http.StatusServiceUnavailable, "unavailable", msg(lang, "unavailable"), nil)
+			s.failForm(w, r, values, http.StatusServiceUnavailable, "unavailable", msg(lang, "unavailable"), nil)
 			return
 		}
 		p.Uploads = append(p.Uploads, uploadRef{Field: u.Field, MediaType: u.MediaType, Ext: u.Ext, Width: u.Width, Height: u.Height, Key: key})
@@ -220,7 +220,7 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 	data, err := json.Marshal(p)
 	if err != nil {
 		dropUploads()
-		s.fail(w, r, http.StatusInternalServerError, "internal", msg(lang, "unavailable"), nil)
+		s.failForm(w, r, values, http.StatusInternalServerError, "internal", msg(lang, "unavailable"), nil)
 		return
 	}
 	got, err := s.queue.Put(r.Context(), queue.Item{ID: id, Key: key, Kind: name, Payload: data})
@@ -236,12 +236,12 @@ func (s *Service) intake(w http.ResponseWriter, r *http.Request, name string) {
 		// file.
 		s.log.Error("queueing a submission", "form", name, "err", err)
 		w.Header().Set("Retry-After", "5")
-		s.fail(w, r, http.StatusServiceUnavailable, "unavailable", msg(lang, "unavailable"), nil)
+		s.failForm(w, r, values, http.StatusServiceUnavailable, "unavailable", msg(lang, "unavailable"), nil)
 		return
 	default:
 		s.metrics.accepted(name, s.now().Sub(start))
 	}
-	s.accepted(w, r, id, sub.Options["redirect"])
+	s.sent(w, r, id, name, sub)
 }
 
 // bodies lends the buffers urlencoded bodies are read into.

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"sort"
 
+	"github.com/parvis/parvis/internal/antispam"
 	"github.com/parvis/parvis/internal/site"
 )
 
@@ -21,9 +23,34 @@ type fieldError struct {
 	Message string `json:"message"`
 }
 
-// fail answers a refused submission with what is wrong, per field where it applies: JSON for
-// scripts, or a plain page for a browser without JavaScript, with a way back to the form.
+// fail answers a submission refused before what it holds could be read.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, status int, code, message string, fields map[string]string) {
+	s.failForm(w, r, nil, status, code, message, fields)
+}
+
+// failForm answers a refused submission with what is wrong, per field where it applies:
+// JSON for scripts; for a browser, the page the form was sent from with the form filled
+// again with values (what was posted, nil when it could not be read) and each message next
+// to its field (refill.go). Without the site's pages the service's own form stands in for
+// it; a refusal that no correction mends (an unknown form, a post from another site) gets a
+// page that says so, with a way back.
+func (s *Service) failForm(w http.ResponseWriter, r *http.Request, values url.Values, status int, code, message string, fields map[string]string) {
+	s.refuse(w, r, values, chosenFiles(r), status, code, message, fields)
+}
+
+// failTooLarge answers a post larger than its form allows, before its body was read: for a
+// browser, the text it holds is read past its files' bytes (salvage), so that the form comes
+// back filled, saying which files to choose again.
+func (s *Service) failTooLarge(w http.ResponseWriter, r *http.Request, message string) {
+	var values url.Values
+	var files map[string]bool
+	if !wantsJSON(r) {
+		values, files = salvage(r)
+	}
+	s.refuse(w, r, values, files, http.StatusRequestEntityTooLarge, "too_large", message, nil)
+}
+
+func (s *Service) refuse(w http.ResponseWriter, r *http.Request, values url.Values, files map[string]bool, status int, code, message string, fields map[string]string) {
 	if wantsJSON(r) {
 		body := map[string]any{"error": code, "message": message}
 		if len(fields) > 0 {
@@ -31,6 +58,16 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, status int, code,
 		}
 		writeJSON(w, status, body)
 		return
+	}
+	name := formName(r)
+	if _, known := s.forms[name]; known && code != "origin" && code != "unknown_form" {
+		rf := &refill{form: name, values: values, fields: fields, lead: message, files: files, noCarry: values == nil}
+		if len(fields) == 1 && message == msg(s.cfg.Language, "invalid") {
+			rf.lead = "" // the one message says it better
+		}
+		if s.answerForm(w, r, status, rf) {
+			return
+		}
 	}
 	var list []fieldError
 	for f, m := range fields {
@@ -41,10 +78,58 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, status int, code,
 	if back == "" || !s.safeRedirect(r, back) {
 		back = s.cfg.RelURL("/")
 	}
-	s.page(w, status, "error.html", map[string]any{
+	s.servicePage(w, status, "error", map[string]any{
 		"Lang": s.cfg.Language, "Site": s.cfg.Title, "Title": msg(s.cfg.Language, "error_title"),
 		"Message": message, "Fields": list, "Back": back,
 	})
+}
+
+// answerForm fills rf's form in the page it was sent from, else in the service's own form
+// page, with a fresh token and its question, and answers with it. It reports false when
+// the form is not one of the service's.
+func (s *Service) answerForm(w http.ResponseWriter, r *http.Request, status int, rf *refill) bool {
+	if rf.token == "" {
+		rf.token = s.checker.Issue(rf.form, s.now())
+	}
+	if rf.quest == nil && antispam.Difficulty(rf.token) > 0 {
+		if q, ok := s.checker.QuestionFor(rf.token, s.cfg.Language); ok {
+			rf.quest = &q
+		}
+	}
+	fp := s.findForm(r, rf.form, rf.values)
+	if fp == nil {
+		fp = s.plainForm(r, rf)
+	}
+	if fp == nil {
+		return false
+	}
+	s.fill(fp, rf)
+	s.writeSitePage(w, status, fp.doc)
+	return true
+}
+
+// formName is the form a request posts to, on either route.
+func formName(r *http.Request) string {
+	if n := r.PathValue("form"); n != "" {
+		return n
+	}
+	return r.PathValue("property")
+}
+
+// chosenFiles lists the file inputs a multipart post carried a file in.
+func chosenFiles(r *http.Request) map[string]bool {
+	if r.MultipartForm == nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for k, l := range r.MultipartForm.File {
+		for _, fh := range l {
+			if fh.Filename != "" || fh.Size > 0 {
+				out[k] = true
+			}
+		}
+	}
+	return out
 }
 
 func (s *Service) page(w http.ResponseWriter, status int, name string, data any) {
@@ -101,7 +186,23 @@ var messages = map[string]map[string]string{
 		"receipt_rejected":     "Votre contribution n’a pas été retenue.",
 		"reason":               "Motif",
 		"see":                  "La voir sur le site",
-		"keep_link":            "Gardez l’adresse de cette page pour suivre votre contribution.",
+		"status_queued":        "Reçue",
+		"receipt_queued":       "Votre contribution a bien été reçue. Elle est transmise à l’équipe de modération, qui la relira avant publication.",
+		"sent_form":            "Formulaire",
+		"sent_what":            "Votre contribution",
+		"sent_where":           "Où elle paraîtra",
+		"where_site":           "Sur le site, une fois acceptée",
+		"follow_title":         "Suivre votre contribution",
+		"follow_text":          "Cette page indique où en est votre contribution. Pour y revenir plus tard, ajoutez-la à vos favoris ou copiez son adresse\u00a0:",
+		"back_page":            "Revenir à la page «\u00a0%s\u00a0»",
+		"back_home":            "Revenir à l’accueil du site",
+		"title_error":          "Erreur\u00a0: %s",
+		"file_again":           "Le fichier «\u00a0%s\u00a0» n’a pas pu être conservé\u00a0: choisissez-le à nouveau.",
+		"nothing_carried":      "Ce que vous aviez saisi n’a pas pu être conservé ici : le bouton «\u00a0Retour\u00a0» de votre navigateur le retrouve souvent.",
+		"answer_needed":        "Répondez à la question de vérification, puis envoyez à nouveau.",
+		"answer_wrong":         "La réponse n’était pas la bonne\u00a0: répondez à cette nouvelle question, puis envoyez à nouveau.",
+		"send":                 "Envoyer",
+		"question_help":        "Cette question vérifie que le formulaire est rempli par une personne. Les nombres peuvent s’écrire en chiffres ou en lettres.",
 		"received":             "Reçue le",
 		"not_found":            "Aucune contribution ne correspond à ce lien.",
 		"mail_published_title": "Votre contribution est publiée",
@@ -142,7 +243,23 @@ var messages = map[string]map[string]string{
 		"receipt_rejected":     "Your contribution was not accepted.",
 		"reason":               "Reason",
 		"see":                  "See it on the site",
-		"keep_link":            "Keep this page's address to follow your contribution.",
+		"status_queued":        "Received",
+		"receipt_queued":       "Your contribution was received. It is on its way to the moderators, who will read it before it is published.",
+		"sent_form":            "Form",
+		"sent_what":            "Your contribution",
+		"sent_where":           "Where it will appear",
+		"where_site":           "On the site, once accepted",
+		"follow_title":         "Follow your contribution",
+		"follow_text":          "This page says where your contribution stands. To come back to it later, bookmark it or copy its address:",
+		"back_page":            "Back to the page “%s”",
+		"back_home":            "Back to the site’s home page",
+		"title_error":          "Error: %s",
+		"file_again":           "The file “%s” could not be kept: choose it again.",
+		"nothing_carried":      "What you typed could not be kept here: your browser’s Back button often brings it back.",
+		"answer_needed":        "Answer the check question, then send again.",
+		"answer_wrong":         "The answer was not the right one: answer this new question, then send again.",
+		"send":                 "Send",
+		"question_help":        "This question checks that a person is filling in the form. Numbers may be written in digits or in words.",
 		"received":             "Received on",
 		"not_found":            "No contribution matches this link.",
 		"mail_published_title": "Your contribution is published",

@@ -70,6 +70,7 @@ type Service struct {
 	rebuildCh chan struct{}
 	mux       *http.ServeMux
 	md        func() markdown.Renderers // the site's, as the generator makes them: for previews
+	citizen   citizen                   // the built pages and recent submissions: refilled forms, receipts
 	closing   atomic.Bool
 	wg        sync.WaitGroup
 }

@@ -26,7 +26,7 @@ import (
 // define "head") and is executed through baseof.html.
 var layoutNames = []string{
 	"home", "article", "event", "dossier", "document", "photo", "page",
-	"section", "tag", "tags", "gallery", "calendar", "month", "form", "forms", "404",
+	"section", "tag", "tags", "gallery", "calendar", "month", "form", "forms", "404", "receipt",
 }
 
 var standaloneLayouts = []string{"alias"}

@@ -247,30 +247,50 @@
     var answer = field(form, 'options[answer]');
     if (answer) answer.required = false;
 
-    var state = 'working', waiting = false, t0 = now();
-    status.textContent = msg.working;
-    var done = getToken(form, name, input, lang)
-      .then(function (t) {
-        var bits = t.difficulty;
-        if (bits === 0) return '';
-        if (!(bits > 0 && bits <= MAX_BITS)) throw new Error('challenge: bad difficulty');
-        return solve(t.token, bits);
-      })
-      .then(function (nonce) {
-        pow.value = nonce;
-        state = 'done';
-        if (question) question.hidden = true;
-        status.textContent = msg.done;
-        emit(true);
-      }, function () {
-        state = 'failed';
-        pow.value = '';
-        var id = field(form, 'options[question]');
-        var asked = id && id.value && id.value !== QUESTION_PLACEHOLDER;
-        if (answer && asked) answer.required = true;
-        status.textContent = !question ? '' : asked ? msg.failed : msg.later;
-        emit(false);
-      });
+    var state = 'working', waiting = false, t0 = now(), done, run = 0;
+    function start() {
+      var mine = ++run;
+      state = 'working';
+      t0 = now();
+      status.textContent = msg.working;
+      done = getToken(form, name, input, lang)
+        .then(function (t) {
+          var bits = t.difficulty;
+          if (bits === 0) return '';
+          if (!(bits > 0 && bits <= MAX_BITS)) throw new Error('challenge: bad difficulty');
+          return solve(t.token, bits);
+        })
+        .then(function (nonce) {
+          if (mine !== run) return;
+          pow.value = nonce;
+          state = 'done';
+          if (question) question.hidden = true;
+          status.textContent = msg.done;
+          emit(true);
+        }, function () {
+          if (mine !== run) return;
+          state = 'failed';
+          pow.value = '';
+          var id = field(form, 'options[question]');
+          var asked = id && id.value && id.value !== QUESTION_PLACEHOLDER;
+          if (answer && asked) answer.required = true;
+          if (question) question.hidden = false;
+          status.textContent = !question ? '' : asked ? msg.failed : msg.later;
+          emit(false);
+        });
+    }
+    start();
+    // A token carries one submission: once it is spent or refused (parvis.js says so after
+    // sending), the form fetches another and does its check again.
+    form.addEventListener('parvis:renew', function () {
+      input.value = '';
+      pow.value = '';
+      if (answer) {
+        answer.value = '';
+        answer.required = false;
+      }
+      start();
+    });
 
     function emit(solved) {
       var detail = { solved: solved, ms: Math.round(now() - t0) };
