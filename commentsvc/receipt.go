@@ -108,7 +108,7 @@ func (s *Service) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	}
 	if !when.IsZero() {
 		v.When = strings.ReplaceAll(adminTime(lang, when, s.cfg.Location), " h ", "\u00a0h\u00a0")
-		v.WhenISO = when.In(s.location()).Format(time.RFC3339)
+		v.WhenISO = when.In(s.location()).Format("2006-01-02T15:04Z07:00")
 	}
 	if spec := s.cfg.Forms[form]; spec != nil {
 		v.FormTitle = spec.Title

@@ -120,7 +120,7 @@ func (s *Service) fill(fp *formPage, rf *refill) {
 				// A file cannot be given back; the page's own hidden values stay its own.
 			case rf.values == nil:
 			case c.DataAtom == atom.Textarea:
-				setText(c, rf.values.Get(name))
+				setText(c, strings.ReplaceAll(rf.values.Get(name), "\r\n", "\n")) // as the browser reads it
 			case c.DataAtom == atom.Select:
 				for o := range c.Descendants() {
 					if o.Type == html.ElementNode && o.DataAtom == atom.Option {

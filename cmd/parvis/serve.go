@@ -125,6 +125,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			TokenUses: *tokenUses,
 		}),
 		commentsvc.WithPublicURL(base),
+		commentsvc.WithPages(commentsvc.DirPages(st.public)), // refused forms and receipts in the site's pages
 	}, extra...)...)
 	if err != nil {
 		return err
