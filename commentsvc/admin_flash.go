@@ -114,7 +114,7 @@ func (a *admin) takeFlash(w http.ResponseWriter, r *http.Request, sess *session)
 		item := flashItem{ID: id, Text: adminMsg(a.lang, "res_"+res), OK: res == "approved" || res == "rejected"}
 		item.Title = adminMsg(a.lang, "res_unknown_title", id)
 		if rec, err := a.s.store.Get(id); err == nil && rec.Title != "" {
-			item.Title = rec.Title
+			item.Title = a.recordTitle(rec)
 		}
 		if !item.OK {
 			v.Error = true

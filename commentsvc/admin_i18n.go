@@ -126,6 +126,15 @@ var adminMessages = map[string]map[string]string{
 		"not_pending_info": "Cette contribution n’attend plus de décision : son contenu n’est plus affiché ici.",
 		"image_alt":        "Image jointe : %s",
 
+		"contribution":      "La contribution",
+		"document_download": "Télécharger « %s »",
+		"document_help":     "Le document se télécharge, pour être ouvert dans votre lecteur habituel : ces pages ne l’affichent jamais elles-mêmes. Les adresses vers lesquelles il renvoie sont dans les signaux.",
+		"fields_title":      "Ce que la personne a saisi",
+		"diff_show":         "Afficher les fichiers tels qu’ils seront enregistrés (diff Git)",
+		"quoted":            "«\u00a0%s\u00a0»",
+		"yes":               "oui",
+		"no":                "non",
+
 		"flash_title":       "Résultat",
 		"flash_summary":     "%d approuvée(s), %d refusée(s), %d non traitée(s).",
 		"res_approved":      "Approuvée : elle sera en ligne après la mise à jour du site.",
@@ -258,6 +267,15 @@ var adminMessages = map[string]map[string]string{
 		"diff_help":        "Added lines start with “+”, removed lines with “-”.",
 		"not_pending_info": "This submission no longer awaits a decision: its content is not shown here any more.",
 		"image_alt":        "Attached image: %s",
+
+		"contribution":      "The submission",
+		"document_download": "Download “%s”",
+		"document_help":     "The document downloads, to be opened in your usual reader: these pages never show it themselves. The addresses it links to are in the signals.",
+		"fields_title":      "What the author filled in",
+		"diff_show":         "Show the files as they will be saved (Git diff)",
+		"quoted":            "“%s”",
+		"yes":               "yes",
+		"no":                "no",
 
 		"flash_title":       "Result",
 		"flash_summary":     "%d approved, %d rejected, %d not done.",

@@ -168,7 +168,9 @@ func TestAdminSubmissionPage(t *testing.T) {
 		`<span class="line meta">&#43;&#43;&#43; b/comments/articles/budget/`+id+`.yaml</span>`+"\n",
 		`<span class="line add">&#43;name: &#34;&lt;script&gt;alert(\&#34;name\&#34;)&lt;/script&gt;&#34;</span>`+"\n",
 		`<span class="line add">&#43;message: &#34;&lt;img src=x onerror=alert(1)&gt;`,
-		`<code>comments/articles/budget/`+id+`.yaml</code>`,
+		// What the citizen filled in, escaped (issue 11, finding 11).
+		`<div><dt>name</dt><dd>&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;</dd></div>`,
+		`<div><dt>message</dt><dd class="multiline">&lt;img src=x onerror=alert(1)&gt; Du **gras**`,
 		`<li>1 lien</li>`,
 		`action="/admin/submissions/`+id+`/approve"`, `action="/admin/submissions/`+id+`/reject"`,
 		`<legend>Motif du refus</legend>`,
@@ -418,7 +420,7 @@ func TestAdminFile(t *testing.T) {
 	c := h.signedIn(t)
 	mustContain(t, "the queue", c.get("/admin/").body, `<span class="excerpt">Le pont au matin.</span>`)
 	page := c.get("/admin/submissions/" + id)
-	mustContain(t, "the photo's page", page.body, `<img src="/admin/submissions/`+id+`/files/photos/pont/pont.png" alt="Image jointe : Une photo">`)
+	mustContain(t, "the photo's page", page.body, `<img src="/admin/submissions/`+id+`/files/photos/pont/pont.png" alt="Image jointe : Le pont">`)
 	mustContain(t, "the photo's preview", c.get("/admin/submissions/"+id+"/preview").body, "<h1>Le pont</h1>", "<p>Le pont au matin.</p>")
 	for _, tt := range []struct {
 		path   string

@@ -17,6 +17,7 @@ import (
 // queueRow is one submission in the queue.
 type queueRow struct {
 	*store.Record
+	Title      string // the record's, as people read it (recordTitle)
 	FormTitle  string
 	PageTitle  string
 	PageURL    string // the public page
@@ -141,7 +142,7 @@ func (a *admin) queue(ctx context.Context, sess *session, status store.Status, f
 	}
 	current := a.s.Site()
 	for _, rec := range recs {
-		row := queueRow{Record: rec, FormTitle: a.formTitle(rec.Form), Selectable: rec.Status == store.Pending}
+		row := queueRow{Record: rec, Title: a.recordTitle(rec), FormTitle: a.formTitle(rec.Form), Selectable: rec.Status == store.Pending}
 		row.PageTitle, row.PageURL, row.PageFound = pageInfo(current, rec.Page)
 		row.Checked = row.Selectable && slices.Contains(checked, rec.ID)
 		if row.Selectable {

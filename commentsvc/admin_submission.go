@@ -2,9 +2,12 @@ package commentsvc
 
 import (
 	"errors"
+	"mime"
 	"net/http"
+	"path"
 	"strings"
 
+	"github.com/parvis/parvis/internal/doccheck"
 	"github.com/parvis/parvis/internal/forge"
 	"github.com/parvis/parvis/internal/store"
 )
@@ -38,23 +41,22 @@ func diffLines(d string) []diffLine {
 	return out
 }
 
-// fileView is one file of a pending change.
-type fileView struct {
-	FilePreview
-	URL string // images: where the pages serve it
-}
-
 // submissionView is a submission's page.
 type submissionView struct {
 	adminPage
 	Sub       *Submission
+	Heading   string // the submission's title as people read it (recordTitle)
 	Pending   bool
 	FormTitle string
 	PageTitle string
 	PageURL   string
 	PageFound bool
 	Diff      []diffLine
-	Files     []fileView
+
+	// What the moderator decides on (admin_contribution.go).
+	Photos    []photoView
+	Documents []documentView
+	Fields    []fieldValue
 
 	Reasons     []string
 	Reason      string
@@ -64,18 +66,16 @@ type submissionView struct {
 }
 
 func (a *admin) submissionView(sess *session, sub *Submission) *submissionView {
+	title := a.recordTitle(sub.Record)
 	v := &submissionView{
-		adminPage: a.pageFor(adminMsg(a.lang, "submission_title", sub.Title), sess),
+		adminPage: a.pageFor(adminMsg(a.lang, "submission_title", title), sess),
 		Sub:       sub, Pending: sub.Status == store.Pending,
 		FormTitle: a.formTitle(sub.Form), Reasons: a.reasons, Diff: diffLines(sub.Diff),
 	}
+	v.Heading = title
 	v.PageTitle, v.PageURL, v.PageFound = pageInfo(a.s.Site(), sub.Record.Page)
-	for _, f := range sub.Files {
-		fv := fileView{FilePreview: f}
-		if f.Image {
-			fv.URL = a.root + "submissions/" + sub.ID + "/files/" + f.Path
-		}
-		v.Files = append(v.Files, fv)
+	if v.Pending {
+		a.contribution(v, sub)
 	}
 	return v
 }
@@ -157,9 +157,12 @@ func (a *admin) handleReject(w http.ResponseWriter, r *http.Request, sess *sessi
 // adminImageTypes are the images the pages show from a pending change, by their content.
 var adminImageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true}
 
-// handleFile serves an image of a pending change, so that a moderator sees a proposed
-// photo: GET /admin/submissions/{id}/files/{path...}. Only images are served, typed by
-// their content and sandboxed, so that a file cannot act as a page of the service.
+// handleFile serves a file of a pending change, so that a moderator sees a proposed photo
+// and reads a document before approving: GET /admin/submissions/{id}/files/{path...}.
+// Each is typed by its content, never by its name. Images are shown; PDF and OpenDocument
+// files are only downloaded (Content-Disposition: attachment) for the moderator's own
+// reader, never displayed in the service's origin. Both are sandboxed, so that a file
+// cannot act as a page of the service. Anything else is not served.
 func (a *admin) handleFile(w http.ResponseWriter, r *http.Request, sess *session) {
 	notFound := func() {
 		a.errorPage(w, http.StatusNotFound, sess, adminMsg(a.lang, "not_found_title"), adminMsg(a.lang, "not_found_page"))
@@ -183,12 +186,24 @@ func (a *admin) handleFile(w http.ResponseWriter, r *http.Request, sess *session
 			continue
 		}
 		ct := http.DetectContentType(f.Data)
-		if !adminImageTypes[ct] {
-			break
+		attach := false
+		switch {
+		case adminImageTypes[ct]:
+		case ct == "application/pdf" && strings.EqualFold(path.Ext(f.Path), ".pdf"):
+			attach = true
+		case doccheck.MediaType(f.Data) != "" && documentTypes[strings.ToLower(path.Ext(f.Path))] != "":
+			ct, attach = doccheck.MediaType(f.Data), true
+		default:
+			notFound()
+			return
 		}
-		w.Header().Set("Content-Type", ct)
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-		w.Header().Set("Cache-Control", "private, no-store")
+		h := w.Header()
+		h.Set("Content-Type", ct)
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		h.Set("Cache-Control", "private, no-store")
+		if attach {
+			h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(f.Path)}))
+		}
 		_, _ = w.Write(f.Data)
 		return
 	}

@@ -55,6 +55,35 @@ forms:
     format: markdown
     body: body
     antispam: {minSeconds: -1}
+  photo:
+    title: Partager une photo
+    order: [image, title, caption, alt, author, story]
+    fields:
+      image: {type: image, label: Photo, required: true, max: 200000}
+      title: {label: Titre, required: true}
+      caption: {label: Légende, type: textarea, required: true}
+      alt: {label: Description de l’image, type: textarea}
+      author: {label: Auteur, required: true}
+      story: {label: Histoire, type: markdown}
+    generated: {slug: slug, date: date}
+    path: "photos/{slug}"
+    filename: index.md
+    format: markdown
+    body: story
+    antispam: {minSeconds: -1}
+  document:
+    title: Déposer un document
+    order: [file, title, description]
+    fields:
+      file: {type: file, label: Fichier, required: true, accept: [application/pdf, application/vnd.oasis.opendocument.text], max: 2000000}
+      title: {label: Titre du document, required: true}
+      description: {label: Présentation, type: markdown, required: true}
+    generated: {slug: slug, date: date}
+    path: "documents/{slug}"
+    filename: index.md
+    format: markdown
+    body: description
+    antispam: {minSeconds: -1}
 -- articles/budget.md --
 ---
 title: Le budget 2026

@@ -221,7 +221,9 @@ func TestAdmin(t *testing.T) {
 		actions []chromedp.Action[chromedp.Void]
 	}{
 		{"queue", []chromedp.Action[chromedp.Void]{chromedp.Navigate(m.url + "/admin/"), chromedp.WaitVisible(`table#selection`)}},
-		{"pending submission", []chromedp.Action[chromedp.Void]{chromedp.Navigate(m.url + "/admin/submissions/" + hostile), chromedp.WaitVisible(`.diff`)}},
+		{"pending submission", []chromedp.Action[chromedp.Void]{chromedp.Navigate(m.url + "/admin/submissions/" + hostile), chromedp.WaitVisible(`iframe.preview`)}},
+		// The Git diff is one click away, behind a <details> (issue 11, finding 11).
+		{"pending submission, diff open", []chromedp.Action[chromedp.Void]{chromedp.Click(`details.diff-details > summary`), chromedp.WaitVisible(`.diff`)}},
 		{"published submission", []chromedp.Action[chromedp.Void]{chromedp.Navigate(m.url + "/admin/submissions/" + approved), chromedp.WaitVisible(`.badge`)}},
 		{"published list", []chromedp.Action[chromedp.Void]{chromedp.Navigate(m.url + "/admin/?status=published"), chromedp.WaitVisible(`table`)}},
 		{"bulk without selection", []chromedp.Action[chromedp.Void]{chromedp.Navigate(m.url + "/admin/"), chromedp.Click(`button[value=reject]`), chromedp.WaitVisible(`#selection-error`)}},
