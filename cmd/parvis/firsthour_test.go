@@ -297,9 +297,9 @@ func TestServeElsewhere(t *testing.T) {
 // moderators or Git.
 func TestInitSpeaksTheSiteLanguage(t *testing.T) {
 	for _, tt := range []struct {
-		lang, article string
-		want, unwanted  []string
-		title           string
+		lang, article  string
+		want, unwanted []string
+		title          string
 	}{
 		{"fr", "bienvenue", []string{"Votre nom", "Votre commentaire", "Laisser un commentaire"}, []string{">Name<", ">Message<", ">Email<"}, "Commentaire sur « Bienvenue »"},
 		{"en", "bienvenue", []string{"Your name", "Your comment", "Leave a comment"}, []string{">Name<", ">Message<", "Votre"}, "Comment on “Welcome”"},
