@@ -517,3 +517,43 @@ func renderNode(n *html.Node) string {
 	html.Render(&b, n)
 	return b.String()
 }
+
+// Finding 7, for a service that runs apart from the site: the refused form's page is
+// fetched from the site's address, its links made absolute there, and its policy allows
+// the site's files.
+func TestFinding7PagesFromTheSitesAddress(t *testing.T) {
+	f := newCitizen(t)
+	bucket := httptest.NewServer(http.FileServer(http.Dir(f.out)))
+	t.Cleanup(bucket.Close)
+	_, _, opts := parts(t, citizenArchive, time.Hour)
+	svc, err := New(append(opts, WithPagesFrom(bucket.URL, nil))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apart := &fixture{svc: svc, srv: httptest.NewServer(svc.Handler())}
+	t.Cleanup(apart.srv.Close)
+	v := apart.comment(map[string]string{"fields[name]": ""})
+	p := readPage(t, apart.post(t, "/api/v1/entries/comment", form, v.Encode(), nil))
+	if p.res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.body, "<h1>Le budget 2026</h1>") ||
+		!strings.Contains(p.body, `href="`+bucket.URL+`/css/parvis.`) || !strings.Contains(p.body, `src="`+bucket.URL+`/js/parvis.`) ||
+		!strings.Contains(p.body, `href="#form-comment-name"`) {
+		t.Fatalf("%d:\n%.3000s", p.res.StatusCode, p.body)
+	}
+	if csp := p.res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self' "+bucket.URL) {
+		t.Errorf("CSP %q", csp)
+	}
+	// A page that cannot be had in time is no failure: the service's own form answers.
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(time.Second) }))
+	t.Cleanup(slow.Close)
+	_, _, opts = parts(t, citizenArchive, time.Hour)
+	svc, err = New(append(opts, WithPagesFrom(slow.URL, &http.Client{Timeout: 200 * time.Millisecond}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := &fixture{svc: svc, srv: httptest.NewServer(svc.Handler())}
+	t.Cleanup(late.srv.Close)
+	p = readPage(t, late.post(t, "/api/v1/entries/comment", form, late.comment(map[string]string{"fields[name]": ""}).Encode(), nil))
+	if p.res.StatusCode != http.StatusUnprocessableEntity || p.named("fields[name]") == nil || attr(p.named("fields[name]"), "aria-invalid") != "true" {
+		t.Errorf("%d:\n%s", p.res.StatusCode, p.body)
+	}
+}

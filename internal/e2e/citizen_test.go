@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -360,10 +361,22 @@ func TestCitizen(t *testing.T) {
 			}
 		}
 		noViolations(t, ctx, axe, "the confirmation in place")
+		// One token, one submission: the form took another for the next comment.
+		first := evalString(t, ctx, `document.querySelector("#comment-sent .sent-receipt a").href`)
+		err = chromedp.Do(ctx,
+			chromedp.WaitNotVisible(`.parvis-question`),
+			chromedp.SendKeys(`#form-comment-name`, "Lucie"),
+			chromedp.SendKeys(`#form-comment-message`, "Et un second avis, plus court."),
+			chromedp.Click(`#form-comment button[type=submit]`),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitTrue(t, ctx, fmt.Sprintf(`(a => !!a && a.href != %q)(document.querySelector("#comment-sent .sent-receipt a"))`, first))
 		if err := chromedp.Do(ctx, chromedp.Click(`#comment-sent .sent-receipt a`), chromedp.WaitVisible(`.page-receipt`)); err != nil {
 			t.Fatal(err)
 		}
-		if body := evalString(t, ctx, `document.querySelector("main").innerText`); !strings.Contains(body, "Un avis qui compte") {
+		if body := evalString(t, ctx, `document.querySelector("main").innerText`); !strings.Contains(body, "Et un second avis") {
 			t.Errorf("the receipt:\n%s", body)
 		}
 		if l := blocked(); len(l) > 0 {
