@@ -138,6 +138,8 @@ func TestCut(t *testing.T) {
 		{"Rencontre avec M. Dupont et les élus du conseil municipal.", 40, "Rencontre avec M. Dupont et les élus du…"},
 		{"Un. Deux trois quatre cinq six sept huit neuf dix.", 30, "Un. Deux trois quatre cinq six…"}, // too early
 		{"Voir p.ex. Nantes et Lyon pour comparer.", 25, "Voir p.ex. Nantes et Lyon…"},
+		{"Une enveloppe portée à 120\u202f000\u202f€. Les dossiers sont ouverts.", 50, "Une enveloppe portée à 120\u202f000\u202f€."},
+		{"Le vote a eu lieu en 2026. Sept projets ont été retenus.", 40, "Le vote a eu lieu en 2026."},
 	}
 	for _, tt := range tests {
 		if got := cut(tt.s, tt.max); got != tt.want {

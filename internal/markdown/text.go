@@ -224,7 +224,7 @@ func cut(s string, max int) string {
 func Excerpt(s string, max int) string { return cut(s, max) }
 
 // endsSentence reports whether s ends with a sentence's last mark: ! ? or …, or a full
-// stop after a word of three letters or more (not "M." or "p.").
+// stop after a word that is no abbreviation ("M.", "p.ex.", "av.").
 func endsSentence(s string) bool {
 	r, size := utf8.DecodeLastRuneInString(s)
 	switch r {
@@ -235,14 +235,17 @@ func endsSentence(s string) bool {
 		return false
 	}
 	word := s[:len(s)-size]
-	if i := strings.LastIndexFunc(word, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }); i >= 0 {
-		_, size := utf8.DecodeRuneInString(word[i:])
-		if word[i] == '.' {
-			return false // an abbreviation: "p.ex."
-		}
-		word = word[i+size:]
+	word = word[strings.LastIndexFunc(word, unicode.IsSpace)+1:]
+	if word == "" || strings.ContainsRune(word, '.') {
+		return false
 	}
-	return utf8.RuneCountInString(word) >= 3
+	short := utf8.RuneCountInString(word) <= 2
+	for _, r := range word {
+		if !unicode.IsLetter(r) {
+			short = false
+		}
+	}
+	return !short
 }
 
 // startsSentence reports whether s, after its spaces, starts a sentence: a capital letter
