@@ -274,7 +274,7 @@ func TestServeElsewhere(t *testing.T) {
 	}
 	page, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if !strings.Contains(string(page), `name="options[redirect]" value="`+base+`/articles/budget/`) || strings.Contains(string(page), "localhost:8080") {
+	if !strings.Contains(string(page), `<link rel="canonical" href="`+base+`/articles/budget/">`) || strings.Contains(string(page), "localhost:8080") {
 		t.Fatalf("the page does not lead back to %s:\n%s", base, page)
 	}
 	m := tokenRE.FindSubmatch(page)
