@@ -268,6 +268,7 @@ func (b *build) run(ctx context.Context) error {
 	jobs = append(jobs, b.feedJobs()...)
 	jobs = append(jobs, b.staticJobs()...)
 	jobs = append(jobs, b.headersJob())
+	jobs = append(jobs, b.searchJob())
 	jobs = append(jobs, b.receiptJob())
 	if err := b.parallel(ctx, jobs); err != nil {
 		return b.abort(err)

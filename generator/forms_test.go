@@ -115,9 +115,9 @@ func TestCommentForm(t *testing.T) {
 		`<script src="/js/challenge.`,
 		"2 commentaires", `id="comment-c1"`, `id="comment-sent"`,
 	)
-	assertFile(t, out, "articles/fermé/index.html", "! <form", "! challenge.js")
-	assertFile(t, out, "mentions-legales/index.html", "! <form", "! challenge.js")
-	assertFile(t, out, "articles/index.html", "2 commentaires", "! <form")
+	assertFile(t, out, "articles/fermé/index.html", "! <form class=\"form\"", "! challenge.js")
+	assertFile(t, out, "mentions-legales/index.html", "! <form class=\"form\"", "! challenge.js")
+	assertFile(t, out, "articles/index.html", "2 commentaires", "! <form class=\"form\"")
 	// Comment counts in the page's head of lists.
 	assertFile(t, out, "index.html", `<span class="comment-count">2 commentaires</span>`)
 }

@@ -298,6 +298,7 @@ func loopbackName(h string) bool {
 func serveMux(st *state, svc *commentsvc.Service) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", siteHeaders(st.site.Config.Service.URL, svc.Checker().StampHTML(headerFiles(st.public, staticHandler(st.public)))))
+	mountSearch(mux, st)
 	for _, p := range []string{"/api/", "/v3/", "/admin", "/admin/", "/hooks/", "/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, svc.Handler())
 	}

@@ -227,7 +227,8 @@ func appendInline(out, t []byte) []byte {
 			// An HTML tag or an autolink: a tag goes, an autolink keeps its address.
 			if j := bytes.IndexByte(t[i:], '>'); j > 1 && isTagStart(t[i+1]) {
 				inner := t[i+1 : i+j]
-				if bytes.Contains(inner, []byte("://")) || bytes.HasPrefix(inner, []byte("mailto:")) {
+				if bytes.Contains(inner, []byte("://")) || bytes.HasPrefix(inner, []byte("mailto:")) ||
+					bytes.IndexByte(inner, '@') > 0 && bytes.IndexAny(inner, " \t\"'=") < 0 {
 					out = append(out, inner...)
 				} else {
 					out = appendSep(out)

@@ -125,6 +125,7 @@ func TestMarkdownText(t *testing.T) {
 		{"Texte<br>suite <span class=\"x\">en</span> ligne &amp; fin&nbsp;!", "Texte suite en ligne & fin\u00a0!"},
 		{"a < b et c > d", "a < b et c > d"},
 		{"Lien <https://example.org/a>.", "Lien https://example.org/a."},
+		{"Écrivez à <mairie@belcombe.example>.", "Écrivez à mairie@belcombe.example."},
 		{"Note[^1].\n\n[^1]: Le texte de la note.", "Note. Le texte de la note."},
 		{"un\\*étoile snake_case _souligné_", "un*étoile snake_case souligné"},
 		{"Titre\n=====\n\n---\n\n{{< figure src=\"x\" >}}\nfin", "Titre fin"},
