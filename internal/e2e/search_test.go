@@ -218,7 +218,7 @@ func TestSearch(t *testing.T) {
 	t.Run("by keyboard", func(t *testing.T) {
 		for _, host := range []struct {
 			name, url string
-			script bool
+			script    bool
 		}{{"static host", static, true}, {"parvis serve without JavaScript", server, false}} {
 			ctx := tab(t, b)
 			if !host.script {
