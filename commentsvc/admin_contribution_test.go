@@ -35,10 +35,10 @@ func (h *harness) openFormChange(t *testing.T, form, page, title string, files .
 	return id
 }
 
-// TestFinding11PhotoShown: a proposed photo's page shows the photo itself, large, with its
+// TestFirstHour11PhotoShown: a proposed photo's page shows the photo itself, large, with its
 // caption, its description as the image's alternative text, and the fields as the form
 // labels them; the Git diff waits behind a <details>.
-func TestFinding11PhotoShown(t *testing.T) {
+func TestFirstHour11PhotoShown(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	var img bytes.Buffer
@@ -81,10 +81,10 @@ func TestFinding11PhotoShown(t *testing.T) {
 	}
 }
 
-// TestFinding11DocumentOpened: an uploaded PDF or ODT is a link to download it before
+// TestFirstHour11DocumentOpened: an uploaded PDF or ODT is a link to download it before
 // approving, served as an attachment under a sandbox policy, never shown in the service's
 // origin; a file that is not what its name says is not served.
-func TestFinding11DocumentOpened(t *testing.T) {
+func TestFirstHour11DocumentOpened(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
@@ -132,10 +132,10 @@ func TestFinding11DocumentOpened(t *testing.T) {
 	}
 }
 
-// TestFinding11PageTitles: a title from a form's message template names the page by its
+// TestFirstHour11PageTitles: a title from a form's message template names the page by its
 // path ("… sur articles/budget"); the queue, the submission's page and the flash after a
 // decision name it by its title.
-func TestFinding11PageTitles(t *testing.T) {
+func TestFirstHour11PageTitles(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	id := h.openFormChange(t, "comment", "articles/budget", "Commentaire de Lucie T. sur articles/budget",

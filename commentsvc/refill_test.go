@@ -148,7 +148,7 @@ func (p answerPage) named(name string) *html.Node {
 // Finding 7: with JavaScript off, a wrong answer to the question re-shows the form's own
 // page, in the site's layout, with the 324-character article intact, escaped, and a fresh
 // token whose question the page asks, the fault next to the answer.
-func TestFinding7WrongAnswerKeepsTheArticle(t *testing.T) {
+func TestFirstHour7WrongAnswerKeepsTheArticle(t *testing.T) {
 	f := newCitizen(t)
 	tok := f.svc.checker.Issue("article", f.clock.Now())
 	q, _ := f.svc.checker.QuestionFor(tok, "fr")
@@ -254,7 +254,7 @@ func TestFinding7WrongAnswerKeepsTheArticle(t *testing.T) {
 
 // Finding 7: each message stands next to its field, tied with aria-describedby and marked
 // aria-invalid, and the summary links to each; what was typed comes back, files excepted.
-func TestFinding7MessagesNextToFields(t *testing.T) {
+func TestFirstHour7MessagesNextToFields(t *testing.T) {
 	f := newCitizen(t)
 	v := f.answeredIn("comment", url.Values{
 		"fields[name]": {""}, "fields[message]": {strings.Repeat("trop long ", 60)}, "fields[email]": {"claire@example.org"},
@@ -338,7 +338,7 @@ func (f *citizenFixture) answeredIn(form string, v url.Values) url.Values {
 
 // Finding 7: a post too large for its form (413) comes back with its text, read past the
 // file's bytes; without the site's pages, the service's own form stands in, filled as well.
-func TestFinding7TooLargeAndWithoutPages(t *testing.T) {
+func TestFirstHour7TooLargeAndWithoutPages(t *testing.T) {
 	f := newCitizen(t)
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -378,7 +378,7 @@ func TestFinding7TooLargeAndWithoutPages(t *testing.T) {
 
 // Finding 7, and the redirect of finding 2: a redirect the posting page's policy would
 // block (form-action) is never sent; the answer goes where the page may follow.
-func TestFinding7NoRedirectTheCSPBlocks(t *testing.T) {
+func TestFirstHour7NoRedirectTheCSPBlocks(t *testing.T) {
 	f := newCitizen(t)
 	send := func(redirect string, h map[string]string) string {
 		t.Helper()
@@ -422,7 +422,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 // Finding 8: the receipt is a page of the site (header, menu, footer) that says what was
 // sent, when in the site's time, where it will appear and where it stands, and gives its own
 // address; every confirmation links to it. The JSON answer stays as it was.
-func TestFinding8ReceiptIsAPageOfTheSite(t *testing.T) {
+func TestFirstHour8ReceiptIsAPageOfTheSite(t *testing.T) {
 	f := newCitizen(t)
 	f.clock.Advance(time.Until(time.Date(2026, 3, 16, 9, 5, 0, 0, time.UTC)))
 	message := "Merci pour ces <précisions> & pour la carte des travaux, très claire. " + strings.Repeat("Encore un mot. ", 12)
@@ -521,7 +521,7 @@ func renderNode(n *html.Node) string {
 // Finding 7, for a service that runs apart from the site: the refused form's page is
 // fetched from the site's address, its links made absolute there, and its policy allows
 // the site's files.
-func TestFinding7PagesFromTheSitesAddress(t *testing.T) {
+func TestFirstHour7PagesFromTheSitesAddress(t *testing.T) {
 	f := newCitizen(t)
 	bucket := httptest.NewServer(http.FileServer(http.Dir(f.out)))
 	t.Cleanup(bucket.Close)

@@ -70,9 +70,9 @@ func documentFixture(t *testing.T, opts ...Option) *fixture {
 	return &fixture{svc: svc, srv: srv, repo: repoDir, st: st}
 }
 
-// TestDocumentLinksShown: the links a citizen's PDF holds are signals for the moderator
+// TestFinding1DocumentLinksShown: the links a citizen's PDF holds are signals for the moderator
 // (finding 1 of the hostile-input review: URI actions are kept, and made visible).
-func TestDocumentLinksShown(t *testing.T) {
+func TestFinding1DocumentLinksShown(t *testing.T) {
 	f := documentFixture(t)
 	c := doccorpus.Find("pdf/objstm/FlateDecode/links")
 	res, out := postDocument(t, f, c.Data(), "192.0.2.10")
@@ -97,11 +97,11 @@ func TestDocumentLinksShown(t *testing.T) {
 	}
 }
 
-// TestFloodCutBeforeBody is finding 2 of the hostile-input review: a flood of uploads from
+// TestFinding2FloodCutBeforeBody is finding 2 of the hostile-input review: a flood of uploads from
 // one address was read and checked in full before any rate limit applied. The address's
 // bucket is now spent before the body is read: past the burst, even a body that could not
 // be parsed gets 429, not 400, and the bombs beyond the burst are never opened.
-func TestFloodCutBeforeBody(t *testing.T) {
+func TestFinding2FloodCutBeforeBody(t *testing.T) {
 	f := documentFixture(t, WithAntispam(antispam.Config{RatePerIP: rate.Every(time.Hour), BurstPerIP: 2, RatePerPage: rate.Inf}))
 	bomb := doccorpus.Bomb250()
 	for i := range 2 {

@@ -9,7 +9,7 @@ import (
 // (finding 3 of the hostile-input review): on a site that lets editors write raw HTML, the
 // same body is published raw in an editor's page and as text in a citizen's, with no
 // attribute and no id of the theme's.
-func TestCitizenPagesIgnoreUnsafe(t *testing.T) {
+func TestFinding3CitizenPagesIgnoreUnsafe(t *testing.T) {
 	const body = "## Big {style=\"position:fixed;top:0;left:0;width:100%;height:100%;z-index:9999\"}\n\n" +
 		"## x {#comment-form}\n\n" +
 		"<script>alert(1)</script>\n\n<img src=x onerror=\"alert(2)\">\n\n" +

@@ -94,10 +94,10 @@ title: Contact
 Écrivez-nous.
 `
 
-// TestFinding9TablesScrollAndFiguresHoldTogether: the table of a page body is in a
+// TestFirstHour9TablesScrollAndFiguresHoldTogether: the table of a page body is in a
 // focusable region named by its heading, its figures take narrow no-break spaces and the
 // columns of figures align right. The browser side is internal/e2e's TestTheme.
-func TestFinding9TablesScrollAndFiguresHoldTogether(t *testing.T) {
+func TestFirstHour9TablesScrollAndFiguresHoldTogether(t *testing.T) {
 	out := mustBuild(t, readingSite)
 	assertFile(t, out, "articles/resultats/index.html",
 		`<h2 id="les-projets-retenus">Les projets retenus</h2>`,
@@ -109,7 +109,7 @@ func TestFinding9TablesScrollAndFiguresHoldTogether(t *testing.T) {
 	)
 }
 
-func TestFinding10ReadingFaults(t *testing.T) {
+func TestFirstHour10ReadingFaults(t *testing.T) {
 	out := mustBuild(t, readingSite)
 	page := func(name string) string {
 		b, ok := out.File(name)

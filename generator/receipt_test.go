@@ -7,7 +7,7 @@ import (
 
 // Finding 8: the page the service writes receipts into is a page of the site, with its
 // header, menu and footer, a slot the service fills, and no place in search engines.
-func TestFinding8ReceiptPage(t *testing.T) {
+func TestFirstHour8ReceiptPage(t *testing.T) {
 	out := mustBuild(t, formsSite)
 	assertFile(t, out, "receipt.html",
 		`<html lang="fr"`, `<meta name="robots" content="noindex">`, "<title>Suivi de votre contribution – ",

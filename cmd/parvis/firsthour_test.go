@@ -25,11 +25,11 @@ import (
 	"github.com/parvis/parvis/internal/store"
 )
 
-// TestDataFolderFromSite is issue 11, point 1: the moderator added by the hint went to
+// TestFirstHour1DataFolderFromSite is issue 11, point 1: the moderator added by the hint went to
 // another store than the server's, because --data was read from the current folder. The
 // data folder is now the site's own, wherever the command runs; a command that would make
 // a second store beside a running server refuses.
-func TestDataFolderFromSite(t *testing.T) {
+func TestFirstHour1DataFolderFromSite(t *testing.T) {
 	siteDir := writeSite(t, testSite)
 	t.Chdir(t.TempDir()) // anywhere but the site
 	code, _, errs := cli(t, "", "moderate", "list", "--site", siteDir)
@@ -65,9 +65,9 @@ func TestDataFolderFromSite(t *testing.T) {
 	}
 }
 
-// TestDataFolderKeptOutOfGit: when the site is a Git repository, its data folder (secret,
+// TestFirstHour1DataFolderKeptOutOfGit: when the site is a Git repository, its data folder (secret,
 // accounts, e-mail addresses) goes in the repository's exclude list, once.
-func TestDataFolderKeptOutOfGit(t *testing.T) {
+func TestFirstHour1DataFolderKeptOutOfGit(t *testing.T) {
 	siteDir := writeSite(t, testSite)
 	if _, err := git.PlainInit(siteDir, false); err != nil {
 		t.Fatal(err)
@@ -102,10 +102,10 @@ func TestDataFolderKeptOutOfGit(t *testing.T) {
 // tzSite is testSite in another time zone than the machine's.
 var tzSite = strings.Replace(testSite, "language: fr\n", "language: fr\ntimeZone: America/New_York\n", 1)
 
-// TestDecisionsSignedAndTimesZoned is issue 11, points 5 and 6: with $USER unset a decision
+// TestFirstHour5And6DecisionsSignedAndTimesZoned is issue 11, points 5 and 6: with $USER unset a decision
 // made from the command line was recorded with no moderator, and the server did not log
 // it; times in list and show were UTC with no zone, while /admin/ shows the site's time.
-func TestDecisionsSignedAndTimesZoned(t *testing.T) {
+func TestFirstHour5And6DecisionsSignedAndTimesZoned(t *testing.T) {
 	siteDir := writeSite(t, tzSite)
 	data := filepath.Join(t.TempDir(), "var")
 	var logs syncBuffer
@@ -161,9 +161,9 @@ func TestDecisionsSignedAndTimesZoned(t *testing.T) {
 	}
 }
 
-// TestMakeRunInterrupt is issue 11, point 4: Ctrl-C on make run printed "make: *** [...]
+// TestFirstHour4MakeRunInterrupt is issue 11, point 4: Ctrl-C on make run printed "make: *** [...]
 // Error 1" although the server stopped cleanly.
-func TestMakeRunInterrupt(t *testing.T) {
+func TestFirstHour4MakeRunInterrupt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs make run")
 	}
@@ -210,11 +210,11 @@ func TestMakeRunInterrupt(t *testing.T) {
 	}
 }
 
-// TestSiteBase is issue 11, point 2: a site made for localhost:8080 and served on another
+// TestFirstHour2SiteBase is issue 11, point 2: a site made for localhost:8080 and served on another
 // address sent every comment back to localhost:8080, where the page's own CSP blocked the
 // redirect. The site is now built for the address listened on, unless --base-url says
 // otherwise; a real address is kept, with a note.
-func TestSiteBase(t *testing.T) {
+func TestFirstHour2SiteBase(t *testing.T) {
 	tests := []struct {
 		baseURL, flag, listening, want string
 		note                           bool
@@ -243,9 +243,9 @@ func TestSiteBase(t *testing.T) {
 	}
 }
 
-// TestServeElsewhere runs parvis serve on another port than its baseURL's: the comment
+// TestFirstHour2ServeElsewhere runs parvis serve on another port than its baseURL's: the comment
 // form's redirect and the answer's Location are on the address served.
-func TestServeElsewhere(t *testing.T) {
+func TestFirstHour2ServeElsewhere(t *testing.T) {
 	siteDir := writeSite(t, testSite) // baseURL: http://localhost:8080/
 	data := filepath.Join(t.TempDir(), "var")
 	addr := freePort(t)
@@ -292,10 +292,10 @@ func TestServeElsewhere(t *testing.T) {
 	}
 }
 
-// TestInitSpeaksTheSiteLanguage is issue 11, point 3: parvis init made an English form on a
+// TestFirstHour3InitSpeaksTheSiteLanguage is issue 11, point 3: parvis init made an English form on a
 // French site, its change titles read "comment: Bienvenue", and it said nothing of
 // moderators or Git.
-func TestInitSpeaksTheSiteLanguage(t *testing.T) {
+func TestFirstHour3InitSpeaksTheSiteLanguage(t *testing.T) {
 	for _, tt := range []struct {
 		lang, article  string
 		want, unwanted []string

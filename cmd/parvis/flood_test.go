@@ -44,13 +44,13 @@ date: 2026-03-14
 Le budget est voté.
 `
 
-// TestUploadFloodMemory is finding 2 of the hostile-input review: ten PDFs of 249 KB each
+// TestFinding2UploadFloodMemory is finding 2 of the hostile-input review: ten PDFs of 249 KB each
 // inflating to 250 MB took the server from 758 MB to 2.8 GB, and ten ODTs of 120 KB with a
 // 120 MB entry to 2.1 GB. It runs the real binary, sends fifty of each at once from a
 // hundred addresses (behind a trusted proxy, so that no rate limit spares the checks), and
 // reads the server's own peak resident memory (VmHWM): it must stay under 300 MB, every
 // bomb must be refused, none answered 5xx, and real documents sent meanwhile accepted.
-func TestUploadFloodMemory(t *testing.T) {
+func TestFinding2UploadFloodMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and floods the real binary")
 	}

@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// TestHeaderFiles checks that the static handler applies the built site's _headers:
+// TestFinding1HeaderFiles checks that the static handler applies the built site's _headers:
 // finding 1 of the hostile-input review asks that citizens' documents be served as
 // downloads, so that active content a check missed cannot run in the site's origin.
-func TestHeaderFiles(t *testing.T) {
+func TestFinding1HeaderFiles(t *testing.T) {
 	root := t.TempDir()
 	for name, data := range map[string]string{
 		"documents/x/x.pdf":  "%PDF-1.4\n%%EOF\n",

@@ -42,11 +42,11 @@ date: 2026-03-14
 Le budget est voté.
 `
 
-// TestPreviewIsPublished checks findings 3 and 4 of the hostile-input review end to end: a
+// TestFinding3And4PreviewIsPublished checks findings 3 and 4 of the hostile-input review end to end: a
 // citizen's article carrying an overlay, an id of the theme's and raw HTML on a site with
 // markdown.unsafe is previewed, approved and built; the moderator's preview holds exactly
 // the body HTML the built page holds, and neither holds the attack.
-func TestPreviewIsPublished(t *testing.T) {
+func TestFinding3And4PreviewIsPublished(t *testing.T) {
 	ts := startServer(t, writeSite(t, previewSite))
 	body := "## Big {style=\"position:fixed;inset:0;z-index:9999\"}\n\nTexte : \"cité\".\n\n" +
 		"## Formulaire {#comment-form}\n\n<script>alert(1)</script> <img src=x onerror=alert(2)>\n" +

@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// TestEmailAsRendered is finding 8 of the hostile-input review: the rule against e-mail
+// TestFinding8EmailAsRendered is finding 8 of the hostile-input review: the rule against e-mail
 // addresses in public text was bypassed by "&#64;", by a full-width "＠" and by similar
 // tricks, because it read the raw text. It now reads the text as it will render.
-func TestEmailAsRendered(t *testing.T) {
+func TestFinding8EmailAsRendered(t *testing.T) {
 	tests := []struct {
 		text string
 		want bool
@@ -46,9 +46,9 @@ func TestEmailAsRendered(t *testing.T) {
 	}
 }
 
-// TestEmailRefusedAsRendered checks the rule where it applies: a field's value, through
+// TestFinding8EmailRefusedAsRendered checks the rule where it applies: a field's value, through
 // Decode, whatever the spelling of the address.
-func TestEmailRefusedAsRendered(t *testing.T) {
+func TestFinding8EmailRefusedAsRendered(t *testing.T) {
 	f := compile(t, "comment", base)
 	for _, msg := range []string{"merci, jean&#64;mairie.fr", "jean＠mairie．fr", "jean@mai\u200brie.fr"} {
 		_, errs := f.Decode(url.Values{"fields[name]": {"Claire"}, "fields[message]": {msg}, "options[page]": {"articles/budget"}}, nil)
@@ -58,9 +58,9 @@ func TestEmailRefusedAsRendered(t *testing.T) {
 	}
 }
 
-// TestErrorsReason is finding 10 of the hostile-input review: a bad option value was
+// TestFinding10OptionsAreNotUnknownFields is finding 10 of the hostile-input review: a bad option value was
 // counted as an unknown field.
-func TestErrorsReason(t *testing.T) {
+func TestFinding10OptionsAreNotUnknownFields(t *testing.T) {
 	tests := []struct {
 		errs Errors
 		want string

@@ -154,9 +154,9 @@ func TestTypographyOfPlainText(t *testing.T) {
 	}
 }
 
-// TestFinding10FootnoteBacklinkNamed: a footnote's link back to the text was named only
+// TestFirstHour10FootnoteBacklinkNamed: a footnote's link back to the text was named only
 // "↩︎"; it is named in the site's language.
-func TestFinding10FootnoteBacklinkNamed(t *testing.T) {
+func TestFirstHour10FootnoteBacklinkNamed(t *testing.T) {
 	for lang, want := range map[string]string{"fr": "Revenir au texte", "fr-CA": "Revenir au texte", "en": "Back to the text", "de": "Back to the text"} {
 		var b bytes.Buffer
 		if _, err := ForSite(lang, false, "").Editor.Render(&b, []byte("Texte[^1].\n\n[^1]: Note.\n")); err != nil {
