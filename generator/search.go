@@ -41,8 +41,14 @@ type searchData struct {
 // internal/search), the search page, and the page parvis serve fills for readers without
 // JavaScript. Shared dossiers and their pages are not among the published pages, nor are
 // drafts and future pages unless the build publishes them.
+//
+// A site turns the search off with params.search: false in parvis.yaml: no index, no page,
+// and the theme leaves out its search box.
 func (b *build) searchJob() job {
 	return func(buf *bytes.Buffer) error {
+		if !searchOn(b.site.Config.Params) {
+			return nil
+		}
 		for _, p := range b.site.Pages {
 			if p.URL == searchPath || contains(p.Aliases, searchPath) {
 				return &site.Error{File: p.Path, Err: fmt.Errorf("the site path %s is the search page's: choose another slug or alias", searchPath)}
@@ -58,6 +64,16 @@ func (b *build) searchJob() job {
 		}
 		return b.searchPages(buf)
 	}
+}
+
+func searchOn(params map[string]any) bool {
+	switch v := params["search"].(type) {
+	case bool:
+		return v
+	case string:
+		return v != "false" && v != "off"
+	}
+	return true
 }
 
 func contains(l []string, s string) bool {

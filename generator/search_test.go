@@ -227,3 +227,15 @@ func TestSearchThemeWithoutLayout(t *testing.T) {
 // openOnly hides a MapFS behind a pointer: the generator compares file systems, and a map
 // cannot be compared.
 type openOnly struct{ fs.FS }
+
+func TestSearchOff(t *testing.T) {
+	site := strings.Replace(searchSite, "timeZone: Europe/Paris\n", "timeZone: Europe/Paris\nparams: {search: false}\n", 1)
+	out := mustBuild(t, site)
+	for _, name := range out.Names() {
+		if strings.HasPrefix(name, "search/") {
+			t.Errorf("%s written with the search off", name)
+		}
+	}
+	assertFile(t, out, "index.html", "! header-search")
+	assertFile(t, mustBuild(t, searchSite), "index.html", "header-search")
+}
