@@ -202,7 +202,8 @@ func (x *xssTab) event(ev any) {
 		go func() {
 			ctx, cancel := context.WithTimeout(x.ctx, 2*time.Second)
 			defer cancel()
-			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+			// Dismissed, but a page that asks before it is left is let go.
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: e.Type == page.DialogTypeBeforeunload})
 		}()
 	case *page.EventFrameNavigated:
 		if e.Frame.ParentID != "" {
@@ -239,7 +240,7 @@ func (x *xssTab) event(ev any) {
 	case *log.EventEntryAdded:
 		// Violations in documents where the hook's script cannot run (a frame sandboxed
 		// without allow-scripts) only show in the console.
-		if t := e.Entry.Text; strings.Contains(t, "Blocked script execution") || strings.Contains(t, "sandboxed") && strings.Contains(t, "Blocked") {
+		if t := e.Entry.Text; strings.HasPrefix(t, "Blocked ") && (strings.Contains(t, "sandbox") || strings.Contains(t, "script")) {
 			x.record(fired{firedCSP, "console: " + firstLine(t)})
 		}
 	}
@@ -299,12 +300,18 @@ func (x *xssTab) load(u string, check func(*pageSnapshot) []finding) *visit {
 		v.Err = fmt.Errorf("%s", res.ErrorText)
 		return v
 	}
-	// The page's own document, or the one it went on to (a refresh): whichever loads.
+	// The page's own document, or one it went on to once committed (a refresh): whichever
+	// loads. A document the previous page went on to is not this page's.
 	want := map[cdp.LoaderID]bool{res.LoaderID: true}
+	committed := false
 	for loaded := false; !loaded; {
 		select {
 		case id := <-x.navs:
-			want[id] = true
+			if id == res.LoaderID {
+				committed = true
+			} else if committed {
+				want[id] = true
+			}
 		case id := <-x.loads:
 			loaded = want[id]
 		case <-ctx.Done():

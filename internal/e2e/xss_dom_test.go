@@ -180,8 +180,11 @@ func (m *themeMarkup) learnSafely(p *pageSnapshot, cc *checkContext) {
 	for _, f := range p.check(cc) {
 		m.sigs[f.sig] = true
 	}
+	// The theme's ids are those outside any page's text, an editor's included.
+	ids := *cc
+	ids.citizen = true
 	for _, d := range p.docs {
-		cit := d.citizenMarks(cc)
+		cit := d.citizenMarks(&ids)
 		for i := range d.nodes {
 			if id, ok := d.nodes[i].attr("id"); ok && !cit[i] {
 				m.ids[id] = true
@@ -386,7 +389,7 @@ func (p *pageSnapshot) check(cc *checkContext) []finding {
 					add(n, "form control in a citizen's content", where+n.name)
 				}
 			}
-			if (n.name == "iframe" || n.name == "frame" || n.name == "object" || n.name == "embed") && n.content < 0 {
+			if (n.name == "iframe" || n.name == "frame") && n.content < 0 {
 				if _, sd := n.attr("srcdoc"); sd || src != "" && src != "about:blank" {
 					add(n, "a frame the snapshot could not read", where+n.name+"|unread|"+cc.norm(src))
 				}
@@ -439,12 +442,25 @@ func (p *pageSnapshot) check(cc *checkContext) []finding {
 	return out
 }
 
-// unexpected drops the findings the theme is known for.
+// unexpected drops the findings the theme is known for, and folds those of one rule past
+// the third in a document into one (a style that positions every element).
 func (cc *checkContext) unexpected(all []finding) []finding {
 	var out []finding
+	n := map[string]int{}
+	third := map[string]int{}
 	for _, f := range all {
-		if cc.theme == nil || !cc.theme.sigs[f.sig] {
+		if cc.theme != nil && cc.theme.sigs[f.sig] {
+			continue
+		}
+		k := f.Doc + "|" + f.Rule
+		if n[k]++; n[k] <= 3 {
+			third[k] = len(out)
 			out = append(out, f)
+		}
+	}
+	for k, i := range third {
+		if more := n[k] - 3; more > 0 {
+			out[i].Detail += fmt.Sprintf(" (and %d more alike in this document)", more)
 		}
 	}
 	return out

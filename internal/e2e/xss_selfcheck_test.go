@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 )
@@ -104,15 +103,4 @@ func selfCheck(t *testing.T, b context.Context) {
 			}
 		}
 	}
-}
-
-// ruleNames lists the rules of findings, for messages.
-func ruleNames(fs []finding) []string {
-	var out []string
-	for _, f := range fs {
-		if !slices.Contains(out, f.Rule) {
-			out = append(out, f.Rule)
-		}
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -298,6 +299,41 @@ func (s *xssServer) post(form string, values url.Values, files []upload) (answer
 	return a, nil
 }
 
+// searchPage finds the page parvis serve answers searches on, following a redirect
+// (/search to /search/), and reports whether there is one.
+func (s *xssServer) searchPage() (string, bool) {
+	for _, p := range []string{"/search", "/search/"} {
+		if q, ok := s.searchAt(p); ok {
+			return q, true
+		}
+	}
+	return "", false
+}
+
+// searchAt answers for one path of searchPage.
+func (s *xssServer) searchAt(p string) (string, bool) {
+	for range 3 {
+		res, err := s.client.Get(s.base + p + "?q=sonde")
+		if err != nil {
+			return "", false
+		}
+		res.Body.Close()
+		switch {
+		case res.StatusCode == http.StatusOK && strings.Contains(res.Header.Get("Content-Type"), "html"):
+			return p, true
+		case res.StatusCode >= 300 && res.StatusCode < 400:
+			u, err := res.Request.URL.Parse(res.Header.Get("Location"))
+			if err != nil || u.Scheme+"://"+u.Host != s.base {
+				return "", false
+			}
+			p = u.Path
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}
+
 // crawled is a page of the site as the crawler found it.
 type crawled struct {
 	path  string
@@ -307,6 +343,10 @@ type crawled struct {
 }
 
 var (
+	// stamped is what the server writes into a page at each request: the forms' tokens,
+	// and the question each token carries. Left in, every page with a form would differ
+	// from one fetch to the next (leaving out too much only loads a page more).
+	stamped = regexp.MustCompile(`(?s)name="options\[(?:token|question)\]" value="[^"]*"|<div class="field parvis-question">.*?</div>`)
 	hrefRE  = regexp.MustCompile(`(?i)\shref="([^"#]*)`)
 	skipExt = regexp.MustCompile(`(?i)\.(ics|jpe?g|png|gif|webp|avif|svg|pdf|odt|css|js|txt|json|ico|woff2?)$`)
 )
@@ -339,14 +379,12 @@ func (s *xssServer) crawl(t *testing.T) map[string]*crawled {
 			c.kind = ""
 			continue
 		}
-		c.sum = string(tokenRE.ReplaceAll(body, nil))
+		c.sum = string(stamped.ReplaceAll(body, nil))
+		here, _ := url.Parse(s.base + p)
 		for _, m := range hrefRE.FindAllSubmatch(body, -1) {
-			u, err := url.Parse(string(m[1]))
-			if err != nil {
-				continue
-			}
-			if u.Host != "" && "http://"+u.Host != s.base || u.Path == "" || u.RawQuery != "" {
-				continue
+			u, err := here.Parse(html.UnescapeString(string(m[1])))
+			if err != nil || u.Scheme+"://"+u.Host != s.base || u.RawQuery != "" {
+				continue // another site's, a payload's, or a page with a query
 			}
 			q := u.Path
 			if strings.HasPrefix(q, "/admin") || strings.HasPrefix(q, "/api/") || strings.HasPrefix(q, "/v3/") || skipExt.MatchString(q) {
