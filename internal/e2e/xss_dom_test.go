@@ -344,8 +344,8 @@ func (p *pageSnapshot) check(cc *checkContext) []finding {
 		}
 		for i := range d.nodes {
 			n := &d.nodes[i]
-			if !n.elem {
-				continue
+			if !n.elem || strings.HasPrefix(n.name, "::") {
+				continue // pseudo-elements are the style sheet's, not markup
 			}
 			where := ""
 			if cit[i] {
@@ -423,9 +423,9 @@ func (p *pageSnapshot) check(cc *checkContext) []finding {
 				case name == "id":
 					switch {
 					case cit[i] && (cc.theme != nil && cc.theme.ids[v] || outside[v]):
-						add(n, "id "+v+" taken from the theme", where+"id|"+v)
+						add(n, "id taken from the theme", where+"id|"+v)
 					case cc.chosen[v]:
-						add(n, "id "+v+" chosen by a citizen", where+"id|"+v)
+						add(n, "id chosen by a citizen", where+"id|"+v)
 					}
 				case name == "name" && cit[i]:
 					add(n, "name attribute in a citizen's content", where+n.name+"|name")

@@ -24,7 +24,7 @@ var selfCheckPages = []struct {
 	{"/csp", "script-src 'self'", `<script>xss(4)</script>`, false, map[bool][]string{true: {firedCSP}, false: {firedScript}}, []string{"script element"}},
 	{"/sandboxed", "", `<iframe sandbox srcdoc="<p>x</p><script>xss(5)</script>"></iframe>`, false, map[bool][]string{true: {firedCSP}, false: {firedCSP}}, []string{"iframe", "srcdoc attribute", "script element"}},
 	{"/overlay", "", `<div id="comment-form"></div><div class="comment-body"><h2 id="comment-form" style="position:fixed;inset:0;z-index:9999">x</h2><p id="xssid7" name="xssnm7">y</p></div>`, false, nil,
-		[]string{"style attribute in a citizen's content", "element positioned fixed in a citizen's content", "fixed element covering the page", "id comment-form taken from the theme", "id xssid7 chosen by a citizen", "name attribute in a citizen's content"}},
+		[]string{"style attribute in a citizen's content", "element positioned fixed in a citizen's content", "fixed element covering the page", "id taken from the theme", "id chosen by a citizen", "name attribute in a citizen's content"}},
 	{"/admin/preview", "default-src 'none'; frame-src 'self'", `<iframe class="preview" sandbox src="/preview-frame"></iframe>`, true, map[bool][]string{true: {firedCSP}, false: {firedCSP}},
 		[]string{"style attribute in a citizen's content", "element positioned fixed in a citizen's content", "event handler attribute onerror"}},
 	{"/url", "", `<a href=" JaVa&#x09;script:xss(8)">x</a><form action="/x"><button formaction="data:text/html,x">y</button></form>`, false, nil,
