@@ -111,8 +111,11 @@ func TestXSS(t *testing.T) {
 	}
 	plan.subs = map[string]*attempt{}
 	plan.posted, plan.rejected = 0, 0
-	t.Logf("xss: the theme's own markup, learnt on %d pages without payloads: %d notable elements and attributes on the site, %d in the feeds, %d on the moderation pages",
-		len(run.visits), len(theme["site"].sigs), len(theme["feed"].sigs), len(theme["admin"].sigs))
+	var own []string
+	for _, surface := range keys(theme) {
+		own = append(own, keys(theme[surface].sigs)...)
+	}
+	t.Logf("xss: the theme's own markup, learnt on %d pages without payloads, %d notable elements and attributes: %s", len(run.visits), len(own), strings.Join(own, "; "))
 	clock.done("the theme's own markup, and controls")
 
 	// The attack.
