@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -41,15 +42,17 @@ const (
 	firedSiteError  = "site-error" // an exception in the site's own script
 )
 
-// xssHookName is the name of the hook's own script, so that its parsing is not counted.
-const xssHookName = "parvis-xss-hook.js"
+// xssHookName is the name of the hook's own scripts (its sourceURL), so that their parsing
+// is not counted. It is drawn afresh for each run: a payload that named its script so would
+// not know the name.
+var xssHookName = "parvis-xss-hook-" + rand.Text() + ".js"
 
 // xssBinding is the function the hook's script calls to report a CSP violation.
 const xssBinding = "__parvisXSSViolation"
 
 // xssHookJS listens for CSP violations in every document, frames included, and reports
 // them through a CDP binding, which outlives navigations.
-const xssHookJS = `(() => {
+var xssHookJS = `(() => {
   const report = globalThis.` + xssBinding + `;
   if (typeof report !== "function") return;
   document.addEventListener("securitypolicyviolation", e => {
@@ -159,7 +162,9 @@ func (x *xssTab) event(ev any) {
 			}
 		}
 	case *debugger.EventScriptParsed:
-		if e.URL == xssHookName || x.own(e.URL) || isolatedWorld(e.ExecutionContextAuxData) {
+		// The site's own files are loaded, not named by a sourceURL comment as a payload
+		// could name its script.
+		if e.URL == xssHookName && e.HasSourceURL || x.own(e.URL) && !e.HasSourceURL || isolatedWorld(e.ExecutionContextAuxData) {
 			return
 		}
 		v, i := x.record(fired{firedScript, fmt.Sprintf("script parsed at %s:%d:%d", shortURL(e.URL), e.StartLine+1, e.StartColumn+1)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -18,6 +19,9 @@ var selfCheckPages = []struct {
 }{
 	{"/clean", "script-src 'self'", `<p>Rien à signaler.</p><script src="/js/own.js"></script>`, false, nil, nil},
 	{"/inline", "", `<script>xss(1)</script>`, false, map[bool][]string{true: {firedScript, firedException}, false: {firedScript, firedException}}, []string{"script element"}},
+	{"/disguised", "", `<script>xss(10)
+//# sourceURL=ORIGIN/js/own.js
+</script>`, false, map[bool][]string{true: {firedScript}, false: {firedScript}}, []string{"script element"}},
 	{"/dialog", "", `<img src="/nothing.png" onerror="alert(2)">`, false, map[bool][]string{true: {firedDialog}, false: {firedDialog}}, []string{"event handler attribute onerror"}},
 	{"/refresh", "", `<meta http-equiv="refresh" content="0;url=/landed">`, false, map[bool][]string{true: {firedNavigation}, false: {firedNavigation}}, nil},
 	{"/refresh-later", "", `<meta http-equiv="refresh" content="30;url=/landed">`, false, nil, []string{"meta http-equiv"}},
@@ -53,7 +57,8 @@ func selfCheck(t *testing.T, b context.Context) {
 				w.Header().Set("Content-Security-Policy", p.csp)
 			}
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Write([]byte(`<!doctype html><html lang="fr"><title>Auto-contrôle</title><body>` + p.body + `</body></html>`))
+			body := strings.ReplaceAll(p.body, "ORIGIN", "http://"+r.Host)
+			w.Write([]byte(`<!doctype html><html lang="fr"><title>Auto-contrôle</title><body>` + body + `</body></html>`))
 		})
 	}
 	srv := httptest.NewServer(mux)

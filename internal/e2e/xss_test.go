@@ -72,7 +72,7 @@ func TestXSS(t *testing.T) {
 	tabs := []*xssTab{newXSSTab(t, b, s.base, true), newXSSTab(t, b, s.base, false)}
 	login(t, b, s.base)
 	theme := map[string]*themeMarkup{"site": newThemeMarkup(), "admin": newThemeMarkup(), "feed": newThemeMarkup()}
-	run := &xssRun{plan: plan, tabs: tabs, theme: theme, s: s, chosen: chosenIDs(plan)}
+	run := &xssRun{t: t, plan: plan, tabs: tabs, theme: theme, s: s, chosen: chosenIDs(plan)}
 	for _, p := range samplePages(pristine) {
 		run.learn(surfaceOf(pristine[p]), s.base+p, false)
 	}
@@ -197,13 +197,15 @@ func TestXSS(t *testing.T) {
 
 // xssRun is the attack's state in the browser.
 type xssRun struct {
-	plan   *xssPlan
-	tabs   []*xssTab // with the CSP, without it
-	theme  map[string]*themeMarkup
-	s      *xssServer
-	chosen map[string]bool
-	loaded map[string]int // pages loaded per surface, in both tabs
-	visits []pageLoad
+	t       *testing.T
+	plan    *xssPlan
+	tabs    []*xssTab // with the CSP, without it
+	theme   map[string]*themeMarkup
+	s       *xssServer
+	chosen  map[string]bool
+	loaded  map[string]int // pages loaded per surface, in both tabs
+	visits  []pageLoad
+	failing [2]int // loads that failed in a row, per tab
 
 	mu   sync.Mutex
 	seen map[string]map[int]bool // surface → placements whose number a page showed
@@ -285,6 +287,17 @@ func (r *xssRun) both(load func(*xssTab) pageLoad) {
 	}
 	wg.Wait()
 	r.visits = append(r.visits, out...)
+	// A tab that no longer loads anything (a page that hangs its renderer) would make every
+	// page after it wait its timeout: stop there, with what it loaded last.
+	for i, l := range out {
+		if l.v.Err == nil {
+			r.failing[i] = 0
+			continue
+		}
+		if r.failing[i]++; r.failing[i] == 5 {
+			r.t.Fatalf("the tab %s the CSP stopped loading pages, at %s: %v", map[bool]string{true: "with", false: "without"}[l.csp], l.v.URL, l.v.Err)
+		}
+	}
 }
 
 // holes lists what got through, once every tab has settled.
