@@ -251,6 +251,10 @@ func moderatorFor(ctx context.Context, siteDir, data string, e *env) (moderator,
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	st, err := openStore(siteDir, data, log)
 	if errors.Is(err, errLocked) {
+		// The server holds the store: it is starting, or answered too slowly. Ask it again.
+		if r := runningServer(data); r != nil {
+			return r, func() {}, nil
+		}
 		return nil, nil, fmt.Errorf("%w, and it does not answer: is 'parvis serve' starting or stopping? Try again in a moment", err)
 	}
 	if err != nil {
@@ -324,7 +328,8 @@ func runningServer(data string) *remoteModerator {
 		return nil
 	}
 	c := &http.Client{Timeout: 2 * time.Minute}
-	probe := &http.Client{Timeout: 2 * time.Second}
+	// A server under load may take a while to answer; one that is gone refuses at once.
+	probe := &http.Client{Timeout: 15 * time.Second}
 	res, err := probe.Get(info.URL + "/healthz")
 	if err != nil {
 		return nil
