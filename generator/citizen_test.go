@@ -57,3 +57,19 @@ Une note.
 		"/articles/citoyen/compte-rendu.pdf\n  Content-Disposition: attachment\n",
 		"! /documents/note/note.pdf", "! photo.png")
 }
+
+// TestSignatureShown: a proposed article's signature (its form's author field, "as it will
+// be published") is on the page, escaped.
+func TestSignatureShown(t *testing.T) {
+	out := mustBuild(t, config+`
+-- articles/propose/index.md --
+---
+submitted: article
+title: Le club de lecture reprend
+author: "Les Amis du <b>livre</b>"
+date: 2026-03-14T09:30:00+01:00
+---
+Le club reprend ses rencontres.
+`)
+	assertFile(t, out, "articles/propose/index.html", "<span>Par Les Amis du &lt;b&gt;livre&lt;/b&gt;</span>", "! <b>livre</b>")
+}
