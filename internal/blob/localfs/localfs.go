@@ -84,6 +84,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, blob.ErrNotFound
 	}
+	if fi, serr := os.Stat(p); err != nil && serr == nil && fi.IsDir() {
+		return nil, blob.ErrNotFound // a folder of keys is not a key, as in a bucket
+	}
 	return b, err
 }
 
