@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"version":  {"print the version", runVersion},
 	"serve":    {"serve the site, the submission service and moderation", runServe},
 	"moderate": {"list, show, approve or reject submissions; manage moderators", runModerate},
+	"deploy":   {"build the site and put it in an S3-compatible bucket", runDeploy},
 }
 
 // usageError is a mistake on the command line: exit code 2.

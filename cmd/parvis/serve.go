@@ -30,6 +30,7 @@ import (
 	"github.com/parvis/parvis/commentsvc"
 	"github.com/parvis/parvis/generator"
 	"github.com/parvis/parvis/internal/antispam"
+	"github.com/parvis/parvis/internal/blob"
 	"github.com/parvis/parvis/internal/blob/localfs"
 	"github.com/parvis/parvis/internal/forge/gitlocal"
 	"github.com/parvis/parvis/internal/mail"
@@ -57,6 +58,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	trusted := fs.String("trusted-proxies", "", "the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or CIDR blocks, comma-separated, or none (default: service.trustedProxies in parvis.yaml, else none)")
 	metricsAddr := fs.String("metrics-addr", "", "an address of its own for /metrics, such as 127.0.0.1:9090 (default: none; /metrics on --addr then needs PARVIS_METRICS_TOKEN)")
 	maxConns := fs.Int("max-conns-per-ip", 32, "connections open at once from one client address (an IPv6 client's /64); trusted proxies are exempt; 0: no cap")
+	publish := addPublishFlags(fs)
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
@@ -108,6 +110,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.close()
+	if err := publish.attach(ctx, e, st); err != nil {
+		return err
+	}
 	token, err := metricsToken(e.getenv, st.site.Config.Service.MetricsTokenFile, data)
 	if err != nil {
 		return err
@@ -332,7 +337,7 @@ type state struct {
 	queue                             *qbolt.Queue
 	store                             *store.Store
 	forge                             *gitlocal.Forge
-	blobs                             *localfs.Store
+	blobs                             blob.Store
 	mail                              *mail.Outbox
 	secret                            []byte
 	adminToken                        string
@@ -340,6 +345,8 @@ type state struct {
 	buildMu                           sync.Mutex
 	log                               *slog.Logger
 	baseURL                           string // the site is built for this address, when set
+	// deploy, when set (--deploy), publishes the public folder after each build.
+	deploy func(context.Context) error
 }
 
 // errLocked means another process (a running parvis serve) holds the store.
@@ -459,6 +466,11 @@ func (st *state) build(ctx context.Context) (*site.Site, error) {
 	}
 	st.log.Info("site built", "result", res.String())
 	st.site = res.Site
+	if st.deploy != nil {
+		if err := st.deploy(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return res.Site, nil
 }
 

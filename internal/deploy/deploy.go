@@ -119,7 +119,7 @@ func (r *Report) String() string {
 				del++
 			}
 		}
-		return fmt.Sprintf("dry run: %d of %d files to upload (%s), %d to delete, %d unchanged", up, r.Files, size(r.Bytes), del, r.Unchanged)
+		return fmt.Sprintf("%d of %d files to upload (%s), %d to delete, %d unchanged", up, r.Files, size(r.Bytes), del, r.Unchanged)
 	}
 	s := fmt.Sprintf("%d of %d files uploaded (%s), %d deleted, %d unchanged", r.Uploaded, r.Files, size(r.Bytes), r.Deleted, r.Unchanged)
 	if r.Kept > 0 {

@@ -273,7 +273,7 @@ func TestDryRunAndNoDelete(t *testing.T) {
 	if len(m.takeOps()) != 0 || len(m.objects) != 0 {
 		t.Fatal("a dry run wrote to the bucket")
 	}
-	if len(rep.Actions) != 8 || !strings.HasPrefix(rep.String(), "dry run: 8 of 8 files to upload") {
+	if len(rep.Actions) != 8 || !strings.HasPrefix(rep.String(), "8 of 8 files to upload") {
 		t.Errorf("dry run: %s, %v", rep, rep.Actions)
 	}
 	deploy(t, dir, m, Options{})
