@@ -239,6 +239,8 @@ func (b *build) run(ctx context.Context) error {
 	out := b.g.out
 	var jobs, later []job
 	var dirs, laterDirs []string // the pages' folders, in the order they are rendered
+	// The search index needs nothing the pages' rendering computes: it is made beside it.
+	jobs = append(jobs, b.searchJob())
 	for _, p := range b.site.Pages {
 		p := p
 		j := func(buf *bytes.Buffer) error { return b.renderPage(buf, p) }
@@ -268,7 +270,6 @@ func (b *build) run(ctx context.Context) error {
 	jobs = append(jobs, b.feedJobs()...)
 	jobs = append(jobs, b.staticJobs()...)
 	jobs = append(jobs, b.headersJob())
-	jobs = append(jobs, b.searchJob())
 	jobs = append(jobs, b.receiptJob())
 	if err := b.parallel(ctx, jobs); err != nil {
 		return b.abort(err)

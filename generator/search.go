@@ -116,10 +116,7 @@ func (b *build) searchDoc(p *site.Page) (*search.Document, error) {
 		return nil, &site.Error{File: p.Path, Err: err}
 	}
 	if _, _, body, _, err := site.SplitFrontMatter(data); err == nil {
-		d.Body = search.MarkdownText(body)
-	}
-	for _, h := range v.Headings {
-		d.Headings = append(d.Headings, h.Text)
+		d.Body, d.Headings = search.MarkdownText(body)
 	}
 	kw := func(s string) {
 		if s = strings.TrimSpace(s); s != "" {

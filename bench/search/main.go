@@ -63,10 +63,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	one := fl.String("one", "médiathèque", "the one-word query")
 	three := fl.String("three", "travaux voirie quartier", "the three-word query")
 	work := fl.String("work", "", "work folder (default: .bench at the repository's root)")
+	buildsOnly := fl.Bool("builds-only", false, "only measure what the search adds to parvis build (no Pagefind, no queries)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	if fl.NArg() > 0 || *runs < 1 || *articles < 1 || *pagefind == "" {
+	if fl.NArg() > 0 || *runs < 1 || *articles < 1 || *pagefind == "" && !*buildsOnly {
 		fl.Usage()
 		return errors.New("bad arguments: --pagefind is required")
 	}
@@ -85,8 +86,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if c.work, err = filepath.Abs(c.work); err != nil {
 		return err
 	}
-	if c.pagefind, err = pagefindBinary(*pagefind, c.pfVersion); err != nil {
-		return err
+	if !*buildsOnly {
+		if c.pagefind, err = pagefindBinary(*pagefind, c.pfVersion); err != nil {
+			return err
+		}
 	}
 	c.chromium = testenv.ChromiumPath
 	if _, err := os.Stat(c.chromium); err != nil {
@@ -96,8 +99,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res := &results{}
+	// Outputs are deleted at the end, not between builds: ext4 makes files slowly just
+	// after thousands were deleted (see bench/compare).
+	defer os.RemoveAll(filepath.Join(c.work, "search", "out"))
+	defer os.RemoveAll(filepath.Join(c.work, "search", "pagefind-site"))
 	if err := c.builds(ctx, stderr, res); err != nil {
 		return err
+	}
+	if *buildsOnly {
+		c.reportBuilds(stdout, res)
+		return nil
 	}
 	if err := c.pagefindIndex(ctx, stderr, res); err != nil {
 		return err

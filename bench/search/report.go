@@ -93,3 +93,11 @@ func plural(n int) string {
 func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }
 
 func kb(b int) string { return fmt.Sprintf("%.1f kB", float64(b)/1e3) }
+
+// reportBuilds prints what the search adds to a full build, alone.
+func (c *config) reportBuilds(w io.Writer, res *results) {
+	withW, withoutW := median(res.with, wall), median(res.without, wall)
+	withC, withoutC := median(res.with, cpu), median(res.without, cpu)
+	fmt.Fprintf(w, "\nparvis build, %d articles, median of %d: with the search %.2f s (CPU %.2f s), without %.2f s (CPU %.2f s): %s wall, %s CPU; index %s in %d files\n",
+		c.opts.Articles, c.runs, withW, withC, withoutW, withoutC, share(withW-withoutW, withoutW), share(withC-withoutC, withoutC), mb(res.parvisIndex.bytes), res.parvisIndex.files)
+}

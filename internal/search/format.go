@@ -8,26 +8,33 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 )
 
-// The index is a folder of small files, each gzip-compressed, so that a browser fetches only
-// what a query needs and a static host serves them as they are:
+// The index is a folder of small files, so that a browser fetches only what a query needs
+// and a static host serves them as they are. The manifest and the shards are gzip-compressed
+// (a reader also takes them decompressed, as a host may hand them over):
 //
-//	index.bin    the manifest: the language, the number of documents, the version (which the
-//	             script adds to every other file's URL, so that a cache never mixes two
-//	             builds), the interface's strings, and the first term of each shard
+//	index.bin    the manifest: the language, the number of documents, how many a document
+//	             file holds, the version (which the script adds to every other file's URL,
+//	             so that a cache never mixes two builds), the interface's strings, and the
+//	             first term of each shard
 //	t/<n>.bin    shard n: a run of terms in byte order, each with its postings
-//	d/<n>.bin    document n: its URL, title, meta line and text, for the hits shown
+//	d/<k>.bin    documents k×perFile to (k+1)×perFile-1: each one's URL, title, meta line and
+//	             text, for the hits shown. A reader fetches a document with two range
+//	             requests, its entry in the table, then the document: ten thousand files
+//	             of a few kilobytes cost a build more than the rest of the index.
 //
 // Each file starts with a four-byte magic and a format version. Numbers are unsigned
 // varints (as encoding/binary writes them); a string is its length in bytes, then its UTF-8.
 //
-//	manifest  "PVSM" 1 | lang | version | docs | strings: n, n×(key, value) | shards: n,
-//	          n×(first term, front-coded: shared prefix length, suffix)
+//	manifest  "PVSM" 1 | lang | version | docs | perFile | strings: n, n×(key, value) |
+//	          shards: n, n×(first term, front-coded: shared prefix length, suffix)
 //	shard     "PVST" 1 | terms: n, n×(shared prefix length, suffix, idf, df,
 //	          df×(document number delta, score byte))
-//	document  "PVSD" 1 | url | title | meta | text
+//	documents "PVSD" 1 0 0 0 | count (uint32, little-endian) | count×(offset, length: uint32
+//	          LE, from the file's start) | the documents: url | title | meta | text
 //
 // A posting's score byte is the term's weight in that document (the title counts most,
 // then headings and keywords, then the body, by BM25's saturation and length
@@ -50,9 +57,21 @@ const (
 	maxStrings  = 256
 	maxTermLen  = 255
 	maxFileSize = 64 << 20 // decompressed
+	maxDocSize  = 1 << 20  // a document's record (its text is cut at maxText)
 )
 
+// docsPerFile is how many documents a document file holds.
+const docsPerFile = 512
+
+// docHeader is the size of a document file's header: magic, version, padding, count.
+const docHeader = 12
+
 var errFormat = errors.New("search index: malformed file")
+
+// docFile is the document file holding document n, and n's entry in it.
+func docFile(n, perFile int) (name string, entry int) {
+	return "d/" + strconv.Itoa(n/perFile) + ".bin", n % perFile
+}
 
 // enc builds a file.
 type enc struct{ b []byte }
@@ -154,6 +173,7 @@ type manifest struct {
 	lang    string
 	version string
 	docs    int
+	perFile int
 	strings map[string]string
 	firsts  []string // each shard's first term
 }
@@ -163,6 +183,7 @@ func (m *manifest) encode() []byte {
 	e.str(m.lang)
 	e.str(m.version)
 	e.uint(uint64(m.docs))
+	e.uint(uint64(m.perFile))
 	keys := sortedKeys(m.strings)
 	e.uint(uint64(len(keys)))
 	for _, k := range keys {
@@ -187,6 +208,10 @@ func parseManifest(b []byte) (*manifest, error) {
 	m.lang = d.str()
 	m.version = d.str()
 	m.docs = d.count(maxDocs)
+	m.perFile = d.count(maxDocs)
+	if m.perFile == 0 && d.err == nil {
+		d.fail()
+	}
 	n := d.count(maxStrings)
 	for i := 0; i < n && d.err == nil; i++ {
 		k := d.str()
@@ -298,7 +323,7 @@ type doc struct {
 }
 
 func encodeDoc(dst []byte, url, title, meta string, text []byte) []byte {
-	e := &enc{b: append(append(dst, magicDoc...), formatVersion)}
+	e := &enc{b: dst}
 	e.str(url)
 	e.str(title)
 	e.str(meta)
@@ -308,7 +333,6 @@ func encodeDoc(dst []byte, url, title, meta string, text []byte) []byte {
 
 func parseDoc(b []byte) (*doc, error) {
 	d := &dec{b: b}
-	d.header(magicDoc)
 	dc := &doc{url: d.str(), title: d.str(), meta: d.str(), text: d.str()}
 	if d.err == nil && len(d.b) > 0 {
 		d.fail()
@@ -317,6 +341,47 @@ func parseDoc(b []byte) (*doc, error) {
 		return nil, d.err
 	}
 	return dc, nil
+}
+
+// docFileStart begins a document file of count documents: its header and an empty table.
+func docFileStart(dst []byte, count int) []byte {
+	dst = append(dst, magicDoc...)
+	dst = append(dst, formatVersion, 0, 0, 0)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(count))
+	return append(dst, make([]byte, 8*count)...)
+}
+
+// appendDocRecord appends a document's record to its file and fills its table entry.
+func appendDocRecord(file []byte, entry int, d *Document, text []byte) []byte {
+	off := len(file)
+	file = encodeDoc(file, d.URL, d.Title, d.Meta, text)
+	binary.LittleEndian.PutUint32(file[docHeader+8*entry:], uint32(off))
+	binary.LittleEndian.PutUint32(file[docHeader+8*entry+4:], uint32(len(file)-off))
+	return file
+}
+
+// parseDocHeader checks a document file's first bytes and returns its count.
+func parseDocHeader(b []byte) (int, error) {
+	if len(b) < docHeader || !bytes.HasPrefix(b, magicDoc) {
+		return 0, errFormat
+	}
+	if b[4] != formatVersion {
+		return 0, fmt.Errorf("search index: format version %d, this program reads %d", b[4], formatVersion)
+	}
+	return int(binary.LittleEndian.Uint32(b[8:])), nil
+}
+
+// parseDocEntry reads a table entry: where a document's record is, checked against the
+// file's size.
+func parseDocEntry(b []byte, fileSize int64) (off, n int64, err error) {
+	if len(b) != 8 {
+		return 0, 0, errFormat
+	}
+	off, n = int64(binary.LittleEndian.Uint32(b)), int64(binary.LittleEndian.Uint32(b[4:]))
+	if off < docHeader || n > maxDocSize || off+n > fileSize {
+		return 0, 0, errFormat
+	}
+	return off, n, nil
 }
 
 // sharedPrefix is the length of a and b's common start, cut at a character's start so that

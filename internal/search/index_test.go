@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -114,7 +116,7 @@ func TestRanking(t *testing.T) {
 // documents, the manifest, whatever the number of workers and the size of shards.
 func TestRoundTrip(t *testing.T) {
 	var docs []Document
-	for i := range 300 {
+	for i := range 1100 { // three document files
 		docs = append(docs, Document{
 			URL:   fmt.Sprintf("/articles/a%d/", i),
 			Title: fmt.Sprintf("Article %d sur le mot%d", i, i%17),
@@ -156,7 +158,7 @@ func TestRoundTrip(t *testing.T) {
 			} else if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("workers %d, shards of %d: the postings differ", workers, size)
 			}
-			for _, n := range []uint32{0, 150, 299} {
+			for _, n := range []uint32{0, 150, 511, 512, 1099} {
 				d, err := ix.doc(n)
 				if err != nil {
 					t.Fatal(err)
@@ -312,6 +314,28 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+// TestBrokenDocuments: a document file that lies about its table is refused, not read past.
+func TestBrokenDocuments(t *testing.T) {
+	fsys := build(t, []Document{{URL: "/a/", Title: "Mairie", Body: "Horaires."}}, Options{})
+	good := fsys["d/0.bin"].Data
+	ix := open(t, fsys)
+	for name, b := range map[string][]byte{
+		"truncated":    good[:docHeader+4],
+		"past the end": append(append([]byte{}, good[:docHeader]...), 0x0c, 0, 0, 0, 0xff, 0xff, 0, 0),
+		"no entry":     append(append([]byte{}, good[:8]...), 0, 0, 0, 0),
+		"bad magic":    append([]byte("XXXX"), good[4:]...),
+		"garbage":      append(append([]byte{}, good[:docHeader+8]...), 0xff, 0xff, 0xff),
+	} {
+		fsys["d/0.bin"] = &fstest.MapFile{Data: b}
+		if d, err := ix.doc(0); err == nil {
+			t.Errorf("%s: read %+v", name, d)
+		}
+	}
+	if _, err := ix.doc(5); err == nil {
+		t.Error("a document past the index's count was read")
+	}
+}
+
 func TestWriteBounds(t *testing.T) {
 	if _, err := Write(maxDocs+1, nil, Options{}, nil); err == nil {
 		t.Error("too many documents accepted")
@@ -355,6 +379,7 @@ func FuzzReaders(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("PVST\x01\xff\xff\xff\xff\x0f"))
+	f.Add([]byte("PVSD\x01\x00\x00\x00\x01\x00\x00\x00\x14\x00\x00\x00\x04\x00\x00\x00\x01a\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if m, err := parseManifest(b); err == nil {
 			if !slices.IsSorted(m.firsts) {
@@ -373,6 +398,14 @@ func FuzzReaders(f *testing.F) {
 		}
 		_, _ = parseDoc(b)
 		_, _ = unpack(b)
+		if count, err := parseDocHeader(b); err == nil && count > 0 && len(b) >= docHeader+8 {
+			if off, n, err := parseDocEntry(b[docHeader:docHeader+8], int64(len(b))); err == nil {
+				if off < docHeader || off+n > int64(len(b)) {
+					t.Fatalf("an entry out of its file accepted: %d+%d of %d", off, n, len(b))
+				}
+				_, _ = parseDoc(b[off : off+n])
+			}
+		}
 	})
 }
 
@@ -399,4 +432,40 @@ func FuzzQuery(f *testing.F) {
 			t.Fatal("markup from the query came through")
 		}
 	})
+}
+
+// BenchmarkWrite indexes the demo site's articles thirty times over (about a thousand
+// documents of real French), as the generator gives them.
+func BenchmarkWrite(b *testing.B) {
+	files, _ := filepath.Glob("../../content/articles/*.md")
+	var docs []Document
+	for range 30 {
+		for _, f := range files {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body, headings := MarkdownText(src)
+			docs = append(docs, Document{URL: "/" + filepath.Base(f) + "/", Title: filepath.Base(f), Meta: "Actualité", Body: body, Headings: headings})
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_, err := Write(len(docs), func(i int) (*Document, error) { return &docs[i], nil }, Options{Lang: "fr", Workers: 1},
+			func(string, []byte) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMarkdownText(b *testing.B) {
+	src, err := os.ReadFile("../../content/articles/budget-participatif-2026-resultats.md")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		MarkdownText(src)
+	}
 }

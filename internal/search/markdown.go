@@ -11,8 +11,8 @@ import (
 // blocks or Hugo shortcodes. It reads the Markdown line by line without building a tree:
 // the site's pages were rendered moments before, and indexing them must cost a fraction
 // of that. Its rare misreadings (a construct it takes for text) cost a stray word, never a
-// lost one.
-func MarkdownText(src []byte) string {
+// lost one. It also returns the text of the headings written with # (ATX headings).
+func MarkdownText(src []byte) (text string, headings []string) {
 	out := make([]byte, 0, len(src))
 	fence := []byte(nil) // the open code fence, if any
 	for len(src) > 0 {
@@ -39,11 +39,31 @@ func MarkdownText(src []byte) string {
 			out = appendSep(out)
 			continue
 		}
+		q := t
+		for len(q) > 0 && q[0] == '>' {
+			q = bytes.TrimLeft(q[1:], " \t")
+		}
+		heading := isHeading(q)
 		t = blockPrefix(t)
 		out = appendSep(out)
+		from := len(out)
 		out = appendInline(out, t)
+		if heading {
+			if h := bytes.TrimSpace(out[from:]); len(h) > 0 {
+				headings = append(headings, string(h))
+			}
+		}
 	}
-	return string(bytes.TrimRight(out, " "))
+	return string(bytes.TrimRight(out, " ")), headings
+}
+
+// isHeading reports an ATX heading: one to six #, then a space or the end.
+func isHeading(t []byte) bool {
+	n := 0
+	for n < len(t) && t[n] == '#' {
+		n++
+	}
+	return n >= 1 && n <= 6 && (n == len(t) || t[n] == ' ' || t[n] == '\t')
 }
 
 func appendSep(out []byte) []byte {

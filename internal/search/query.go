@@ -1,7 +1,9 @@
 package search
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"slices"
 	"sort"
@@ -338,17 +340,58 @@ func (ix *Index) Search(q string, page int) (*Results, error) {
 	return res, nil
 }
 
+// doc reads document n: its entry in its file's table, then its record, each read at its
+// place when the file system allows it (as the script asks for two ranges).
 func (ix *Index) doc(n uint32) (*doc, error) {
-	name := "d/" + strconv.Itoa(int(n)) + ".bin"
-	raw, err := fs.ReadFile(ix.fsys, name)
+	if int(n) >= ix.m.docs {
+		return nil, fmt.Errorf("search index: no document %d", n)
+	}
+	name, entry := docFile(int(n), ix.m.perFile)
+	f, err := ix.fsys.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	b, err := unpack(raw)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		b, err := io.ReadAll(io.LimitReader(f, maxFileSize))
+		if err != nil {
+			return nil, err
+		}
+		ra = bytes.NewReader(b)
+	}
+	read := func(off, n int64) ([]byte, error) {
+		b := make([]byte, n)
+		if _, err := ra.ReadAt(b, off); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return b, nil
+	}
+	head, err := read(0, docHeader)
+	if err != nil {
+		return nil, err
+	}
+	count, err := parseDocHeader(head)
+	if err != nil || entry >= count {
+		return nil, fmt.Errorf("%s: %w", name, errFormat)
+	}
+	e, err := read(int64(docHeader+8*entry), 8)
+	if err != nil {
+		return nil, err
+	}
+	off, size, err := parseDocEntry(e, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	d, err := parseDoc(b)
+	rec, err := read(off, size)
+	if err != nil {
+		return nil, err
+	}
+	d, err := parseDoc(rec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -316,19 +316,23 @@ func isNumber(b []byte) bool {
 	return true
 }
 
-// stem folds a plural onto its singular, in place: the result is a prefix of b, or b with
-// its end rewritten ("aux" → "al"). It is not a stemmer: only the regular plurals.
-func stem(b []byte, lang string) []byte {
+// stem folds a plural onto its singular: the result is a prefix of b, or b with its end
+// rewritten ("aux" → "al") in *scratch. It is not a stemmer: only the regular plurals.
+func stem(b []byte, lang string, scratch *[]byte) []byte {
 	n := len(b)
 	if n <= 3 || b[n-1] < 'a' || b[n-1] > 'z' {
 		return b
 	}
 	has := func(suffix string) bool { return n >= len(suffix) && string(b[n-len(suffix):]) == suffix }
+	rewrite := func(cut int, end string) []byte {
+		*scratch = append(append((*scratch)[:0], b[:n-cut]...), end...)
+		return *scratch
+	}
 	switch lang {
 	case "fr":
 		switch {
 		case has("aux") && !has("eaux"):
-			return append(b[:n-3], 'a', 'l') // journaux → journal
+			return rewrite(3, "al") // journaux → journal
 		case has("ux"):
 			return b[:n-1] // bureaux → bureau, jeux → jeu, bijoux → bijou
 		case has("s") && !has("ss"):
@@ -337,7 +341,7 @@ func stem(b []byte, lang string) []byte {
 	case "en":
 		switch {
 		case has("ies") && n > 4:
-			return append(b[:n-3], 'y') // libraries → library
+			return rewrite(3, "y") // libraries → library
 		case has("sses"), has("xes"), has("zes"), has("ches"), has("shes"):
 			return b[:n-2] // classes → class, boxes → box
 		case has("s") && !has("ss") && !has("us") && !has("is"):
@@ -362,8 +366,7 @@ func (t *tokenizer) termOf(w *word) []byte {
 	if len(f) < 5 && utf8.RuneCount(f) < 2 || isStopWord(t.stop, f) {
 		return nil
 	}
-	t.term = append(t.term[:0], f...)
-	return stem(t.term, t.lang)
+	return stem(f, t.lang, &t.term)
 }
 
 // date is a date found in a run of words: the words it spans and its parts (year 0 when
@@ -433,6 +436,15 @@ func dateAt(s string, words []word, i int) (date, bool) {
 	return date{}, false
 }
 
+// dateStart marks the bytes a date's first word may start with: digits, and the first
+// letters of the months' names.
+var dateStart = func() (t [256]bool) {
+	for _, c := range "0123456789jfmasond" {
+		t[c] = true
+	}
+	return t
+}()
+
 // dayOf reads a day of the month: 1 to 31, "01" or "1er".
 func dayOf(b []byte) (int, bool) {
 	b = trimSuffix(b, "er")
@@ -498,7 +510,8 @@ func (t *tokenizer) each(s string, fn func(term []byte, start, end int)) {
 	dateUntil := 0
 	var dterms []string
 	for i := range words {
-		if i >= dateUntil {
+		// A date starts with a number or a month's name: most words need no look.
+		if f := words[i].fold; i >= dateUntil && len(f) > 0 && dateStart[f[0]] {
 			if d, ok := dateAt(s, words, i); ok {
 				dterms = dateTerms(dterms[:0], d)
 				for _, dt := range dterms {

@@ -130,8 +130,12 @@ func TestMarkdownText(t *testing.T) {
 		{"un\\*étoile snake_case _souligné_", "un*étoile snake_case souligné"},
 		{"Titre\n=====\n\n---\n\n{{< figure src=\"x\" >}}\nfin", "Titre fin"},
 	} {
-		if got := MarkdownText([]byte(tt.in)); got != tt.want {
+		if got, _ := MarkdownText([]byte(tt.in)); got != tt.want {
 			t.Errorf("MarkdownText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+	_, h := MarkdownText([]byte("# Titre\n\nTexte.\n\n## Les *travaux* ##\n#pas un titre\n> ### Cité"))
+	if strings.Join(h, "|") != "Titre|Les travaux|Cité" {
+		t.Errorf("headings %q", h)
 	}
 }

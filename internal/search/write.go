@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -83,42 +84,44 @@ func Write(n int, docAt func(i int) (*Document, error), opts Options, write func
 		shardSize = 12 << 10
 	}
 
-	// Tokenise, each worker a contiguous run of documents, so that each worker's postings
-	// are in document order and merge by concatenation.
+	// Tokenise, each worker a contiguous run of document files, so that each worker's
+	// postings are in document order and merge by concatenation, and each file is written
+	// by the worker that made its documents.
+	files := (n + docsPerFile - 1) / docsPerFile
 	parts := make([]*termCollector, workers)
-	docHashes := make([][32]byte, n)
+	fileHashes := make([][32]byte, files)
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
 	for w := range workers {
-		from, to := w*n/workers, (w+1)*n/workers
+		from, to := w*files/workers*docsPerFile, min((w+1)*files/workers*docsPerFile, n)
 		parts[w] = newCollector(opts.Lang)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			c := parts[w]
-			// Documents are many and each is read whole: Huffman coding alone takes a
-			// third of the time the fastest matching does, for half the saving.
-			z, _ := gzip.NewWriterLevel(nil, gzip.HuffmanOnly)
-			var raw, text []byte
-			var packed bytes.Buffer
+			var text, file []byte
 			for i := from; i < to; i++ {
+				name, entry := docFile(i, docsPerFile)
+				if entry == 0 {
+					file = docFileStart(file[:0], min(docsPerFile, to-i))
+				}
 				d, err := docAt(i)
 				if err != nil {
 					errs[w] = err
 					return
 				}
 				c.add(uint32(i), d)
+				// Documents are stored as they are: a hit is one range of a file, and
+				// compressing them would cost a build more than it saves a reader.
 				text = storedText(text[:0], d)
-				raw = encodeDoc(raw[:0], d.URL, d.Title, d.Meta, text)
-				packed.Reset()
-				z.Reset(&packed)
-				z.Write(raw)
-				z.Close()
-				c.docBytes += int64(packed.Len())
-				docHashes[i] = sha256.Sum256(packed.Bytes())
-				if err := write("d/"+strconv.Itoa(i)+".bin", packed.Bytes()); err != nil {
-					errs[w] = err
-					return
+				file = appendDocRecord(file, entry, d, text)
+				if entry == docsPerFile-1 || i == to-1 {
+					fileHashes[i/docsPerFile] = sha256.Sum256(file)
+					c.docBytes += int64(len(file))
+					if err := write(name, file); err != nil {
+						errs[w] = err
+						return
+					}
 				}
 			}
 		}()
@@ -138,14 +141,16 @@ func Write(n int, docAt func(i int) (*Document, error), opts Options, write func
 	avgLen := float64(totalLen) / float64(max(n, 1))
 	lens := make([]uint32, n)
 	for _, c := range parts {
-		for doc, n := range c.lens {
-			lens[doc] = n
-		}
+		copy(lens[c.first:], c.lens)
 	}
-	index := map[string][]*[]rawPosting{}
+	type list struct {
+		c  *termCollector
+		id int32
+	}
+	index := map[string][]list{}
 	for _, c := range parts {
 		for t, id := range c.dict {
-			index[t] = append(index[t], &c.lists[id])
+			index[t] = append(index[t], list{c, id})
 		}
 	}
 	terms := make([]string, 0, len(index))
@@ -169,9 +174,7 @@ func Write(n int, docAt func(i int) (*Document, error), opts Options, write func
 	for _, t := range terms {
 		var ps []posting
 		for _, l := range index[t] { // in worker order: documents in order
-			for _, r := range *l {
-				ps = append(ps, posting{doc: r.doc, score: score(r, lens[r.doc], avgLen)})
-			}
+			ps = l.c.postings(l.id, ps, func(r rawPosting) uint8 { return score(r, lens[r.doc], avgLen) })
 		}
 		df := float64(len(ps))
 		idf := math.Log(1 + (ndocs-df+0.5)/(df+0.5))
@@ -185,14 +188,14 @@ func Write(n int, docAt func(i int) (*Document, error), opts Options, write func
 	}
 	flush()
 
-	st := &Stats{Docs: n, Terms: len(terms), Shards: len(shards), Files: n + len(shards) + 1}
+	st := &Stats{Docs: n, Terms: len(terms), Shards: len(shards), Files: files + len(shards) + 1}
 	packedShards := make([][]byte, len(shards))
 	next := make(chan int)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			z, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
+			z, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
 			for i := range next {
 				var b bytes.Buffer
 				z.Reset(&b)
@@ -216,10 +219,10 @@ func Write(n int, docAt func(i int) (*Document, error), opts Options, write func
 			return nil, err
 		}
 	}
-	for _, dh := range docHashes {
-		h.Write(dh[:])
+	for _, fh := range fileHashes {
+		h.Write(fh[:])
 	}
-	m := &manifest{lang: opts.Lang, docs: n, strings: opts.Strings, firsts: firsts}
+	m := &manifest{lang: opts.Lang, docs: n, perFile: docsPerFile, strings: opts.Strings, firsts: firsts}
 	h.Write(m.encode())
 	st.Version = hex.EncodeToString(h.Sum(nil)[:6])
 	m.version = st.Version
@@ -287,20 +290,24 @@ type rawPosting struct {
 	flags uint8  // the other fields the term is in
 }
 
-// termCollector gathers the postings of a run of documents.
+// termCollector gathers the postings of a run of documents. A term's postings are kept
+// packed, three bytes or so each (document delta, body count, fields), since a large site
+// has millions of them and the build renders its pages meanwhile.
 type termCollector struct {
 	tok      *tokenizer
 	dict     map[string]int32 // term → id
-	lists    [][]rawPosting   // by term id
+	lists    [][]byte         // by term id: packed postings
+	last     []uint32         // by term id: the last document in lists, plus one
 	acc      []rawPosting     // this document's, by term id
 	touched  []int32
-	lens     map[uint32]uint32
+	first    uint32   // the first document of the run
+	lens     []uint32 // body terms, by document from first
 	bodyLen  int64
 	docBytes int64
 }
 
 func newCollector(lang string) *termCollector {
-	return &termCollector{tok: newTokenizer(lang), dict: map[string]int32{}, lens: map[uint32]uint32{}}
+	return &termCollector{tok: newTokenizer(lang), dict: map[string]int32{}}
 }
 
 func (c *termCollector) id(term []byte) int32 {
@@ -310,6 +317,7 @@ func (c *termCollector) id(term []byte) int32 {
 	id := int32(len(c.lists))
 	c.dict[string(term)] = id
 	c.lists = append(c.lists, nil)
+	c.last = append(c.last, 0)
 	c.acc = append(c.acc, rawPosting{})
 	return id
 }
@@ -327,7 +335,11 @@ func (c *termCollector) field(s string, flag uint8) {
 	c.tok.each(s, func(term []byte, _, _ int) { c.touch(term).flags |= flag })
 }
 
+// add indexes document n; documents come in increasing order.
 func (c *termCollector) add(n uint32, d *Document) {
+	if len(c.lens) == 0 {
+		c.first = n
+	}
 	c.field(d.Title, flagTitle)
 	for _, h := range d.Headings {
 		c.field(h, flagHeading)
@@ -353,13 +365,33 @@ func (c *termCollector) add(n uint32, d *Document) {
 		}
 		words++
 	})
-	c.lens[n] = words
+	c.lens = append(c.lens, words)
 	c.bodyLen += int64(words)
 	for _, id := range c.touched {
 		a := c.acc[id]
-		a.doc = n
-		c.lists[id] = append(c.lists[id], a)
+		l := c.lists[id]
+		l = binary.AppendUvarint(l, uint64(n+1-c.last[id]))
+		l = binary.AppendUvarint(l, uint64(a.body))
+		c.lists[id] = append(l, a.flags)
+		c.last[id] = n + 1
 		c.acc[id] = rawPosting{}
 	}
 	c.touched = c.touched[:0]
+}
+
+// postings unpacks a term's postings onto dst, scored, and lets them go.
+func (c *termCollector) postings(id int32, dst []posting, score func(rawPosting) uint8) []posting {
+	b := c.lists[id]
+	c.lists[id] = nil
+	doc := uint64(0)
+	for len(b) > 0 {
+		delta, k := binary.Uvarint(b)
+		body, k2 := binary.Uvarint(b[k:])
+		flags := b[k+k2]
+		b = b[k+k2+1:]
+		doc += delta
+		r := rawPosting{doc: uint32(doc - 1), body: uint16(body), flags: flags}
+		dst = append(dst, posting{doc: r.doc, score: score(r)})
+	}
+	return dst
 }

@@ -242,6 +242,7 @@
       m.lang = r.str();
       m.version = r.str();
       m.docs = r.uint();
+      m.perFile = r.uint();
       for (var n = r.uint(); n > 0; n--) { var k = r.str(); m.strings[k] = r.str(); }
       var prev = new Uint8Array(0);
       for (n = r.uint(); n > 0; n--) {
@@ -356,10 +357,29 @@
     });
   }
 
+  // A document is a range of its file: its entry in the file's table, then its record. A
+  // host that ignores ranges sends the whole file, which is then kept for the other hits.
+  var whole = Object.create(null);
+  function range(m, name, from, to) {
+    if (whole[name]) return whole[name].then(function (b) { return b.slice(from, to); });
+    return fetch(base + name + '?v=' + m.version, {
+      headers: { Range: 'bytes=' + from + '-' + (to - 1) }, credentials: 'same-origin'
+    }).then(function (r) {
+      if (r.status === 206) return r.arrayBuffer();
+      if (!r.ok) throw new Error(name + ': ' + r.status);
+      whole[name] = r.arrayBuffer();
+      return whole[name].then(function (b) { return b.slice(from, to); });
+    });
+  }
+
   function loadDoc(m, n) {
-    return fetchFile('d/' + n + '.bin', m.version).then(function (buf) {
+    var name = 'd/' + Math.floor(n / m.perFile) + '.bin', entry = n % m.perFile;
+    return range(m, name, 12 + 8 * entry, 20 + 8 * entry).then(function (buf) {
+      if (buf.byteLength !== 8) throw new Error('search index: truncated');
+      var v = new DataView(buf), off = v.getUint32(0, true), len = v.getUint32(4, true);
+      return range(m, name, off, off + len);
+    }).then(function (buf) {
       var r = new Reader(buf);
-      r.header('PVSD');
       return { url: r.str(), title: r.str(), meta: r.str(), text: r.str() };
     });
   }
