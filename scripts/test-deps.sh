@@ -26,3 +26,27 @@ axe_version=4.14.1
 if ! head -c 64 "$cache/npm/node_modules/axe-core/axe.min.js" 2>/dev/null | grep -q "axe v$axe_version\$"; then
   npm install --prefix "$cache/npm" --no-audit --no-fund --save-exact "axe-core@$axe_version"
 fi
+
+# The ShellCheck program, which actionlint runs on the workflows' scripts (internal/workflows).
+if ! command -v shellcheck >/dev/null; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update
+  $sudo apt-get install -y shellcheck
+fi
+
+# MinIO (the S3 tests) and actionlint, built from the module proxy once, under the names
+# internal/testenv gives them (MinIOVersion, ActionlintVersion). Built here rather than by the
+# first test that needs one, so that minutes of compiling do not run beside timed tests.
+go_install_cached() { # name package@version
+  [ -x "$cache/bin/$1" ] && return
+  gobin=$(mktemp -d "$cache/bin/.gobin.XXXXXX")
+  (cd "$gobin" && GOBIN="$gobin" go install "$2")
+  mv "$gobin/$(basename "${2%@*}")" "$cache/bin/$1"
+  rm -rf "$gobin"
+}
+minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
+go_install_cached "minio-$minio_version" "github.com/minio/minio@$minio_version"
+actionlint_version=v1.7.12
+go_install_cached "actionlint-$actionlint_version" "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
