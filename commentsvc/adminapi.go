@@ -27,13 +27,22 @@ func (s *Service) apiRoutes(m *http.ServeMux) {
 // command line so that the password never crosses the wire.
 func (s *Service) apiPutModerator(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		Hash string `json:"hash"`
+		Hash  string `json:"hash"`
+		Email string `json:"email"` // for the digest; "" removes it
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&body); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "expected {\"hash\": \"$2a$…\"}"})
 		return
 	}
+	if err := CheckEmail(body.Email); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "email: " + err.Error()})
+		return
+	}
 	if err := s.AddModerator(r.PathValue("name"), body.Hash); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	if err := s.SetModeratorEmail(r.PathValue("name"), body.Email); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}

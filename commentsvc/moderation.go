@@ -14,7 +14,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/parvis/parvis/internal/forge"
-	"github.com/parvis/parvis/internal/mail"
 	"github.com/parvis/parvis/internal/site"
 	"github.com/parvis/parvis/internal/store"
 )
@@ -346,34 +345,6 @@ func (s *Service) publishedURL(built *site.Site, rec *store.Record) string {
 		u += "#comment-" + rec.ID
 	}
 	return u
-}
-
-// notify tells the citizen, if they left an address, that their submission is published or
-// rejected, then forgets the address.
-func (s *Service) notify(ctx context.Context, rec *store.Record) {
-	priv, err := s.store.Private(rec.ID)
-	if err != nil || priv["email"] == "" {
-		return
-	}
-	if s.mail != nil && s.cfg.Service.MailFrom != "" {
-		lang := s.cfg.Language
-		m := mail.Message{From: s.cfg.Service.MailFrom, To: priv["email"]}
-		switch rec.Status {
-		case store.Published:
-			m.Subject, m.Body = msg(lang, "mail_published_title"), msg(lang, "mail_published_body", rec.URL)
-		case store.Rejected:
-			m.Subject, m.Body = msg(lang, "mail_rejected_title"), msg(lang, "mail_rejected_body", rec.Reason, s.statusURL(nil, rec.ID))
-		default:
-			return
-		}
-		if err := s.mail.Send(ctx, m); err != nil {
-			s.log.Error("sending a notification", "id", rec.ID, "err", err)
-			return // keep the address: a later decision may try again
-		}
-	}
-	if err := s.store.DeletePrivate(rec.ID); err != nil {
-		s.log.Warn("forgetting private fields", "id", rec.ID, "err", err)
-	}
 }
 
 var moderatorName = regexp.MustCompile(`^[a-z][a-z0-9_.-]{1,39}$`)

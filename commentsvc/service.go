@@ -71,6 +71,7 @@ type Service struct {
 	mux       *http.ServeMux
 	md        func() markdown.Renderers // the site's, as the generator makes them: for previews
 	citizen   citizen                   // the built pages and recent submissions: refilled forms, receipts
+	notices   *notices                  // notifications: subscriptions, digest (notify.go)
 	closing   atomic.Bool
 	wg        sync.WaitGroup
 }
@@ -261,6 +262,7 @@ func (s *Service) routes() {
 	m.HandleFunc("GET /readyz", s.handleReady)
 	m.Handle("GET /metrics", s.metrics.guarded(s.metricsToken))
 	s.adminRoutes(m)
+	s.mailSetup(m)
 	// "/admin" as typed in an address bar: a relative redirect keeps a proxy's path prefix.
 	m.Handle("GET /admin", http.RedirectHandler("admin/", http.StatusMovedPermanently))
 	s.mux = m
@@ -298,6 +300,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	run("watch", s.watch)
 	run("rebuild", s.rebuilder)
+	run("mail", s.mailWork)
 	// Approvals that did not reach the site before a restart are published now, and changes
 	// decided elsewhere while the service was down are brought in step.
 	s.requestRebuildIfApproved()

@@ -157,7 +157,7 @@ func (s *Service) process(ctx context.Context, it queue.Item) error {
 	for _, file := range files {
 		rec.Files = append(rec.Files, file.Path)
 	}
-	if err := s.store.SetPrivate(it.ID, p.Private); err != nil {
+	if err := s.keepPrivate(ctx, it.ID, p); err != nil {
 		return err
 	}
 	if err := s.store.Put(rec); err != nil {

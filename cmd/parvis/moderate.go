@@ -32,7 +32,8 @@ Actions:
   show ID                   one submission, with its diff and preview
   approve ID                merge it and rebuild the site
   reject ID --reason TEXT   close it; the citizen's receipt shows the reason
-  adduser NAME              add a moderator (asks for the password, or reads it with --password-stdin)
+  adduser NAME              add a moderator (asks for the password, or reads it with --password-stdin);
+                            --email ADDRESS sends them the digest of new submissions
   deluser NAME              remove a moderator
   hash                      print a bcrypt hash of a password, for parvis.yaml
 
@@ -56,6 +57,7 @@ func runModerate(ctx context.Context, e *env, args []string) error {
 	reason := fs.String("reason", "", "reject: the reason the citizen will read")
 	as := fs.String("as", "", "the moderator's name recorded with the decision (default: the system user)")
 	stdinPass := fs.Bool("password-stdin", false, "adduser, hash: read the password from standard input")
+	email := fs.String("email", "", "adduser: the moderator's address, for the digest of new submissions (kept in the private store, never in Git)")
 	// Flags may come after the ID, as people type them.
 	var pos []string
 	rest := args
@@ -171,6 +173,9 @@ func runModerate(ctx context.Context, e *env, args []string) error {
 		}
 		return report(e, *asJSON, r, "Rejected %s: %s\n")
 	case "adduser":
+		if err := commentsvc.CheckEmail(*email); err != nil {
+			return usageError{"--email: " + err.Error()}
+		}
 		pw, err := readPassword(e, *stdinPass)
 		if err != nil {
 			return err
@@ -182,10 +187,13 @@ func runModerate(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := m.addUser(ctx, pos[0], string(h)); err != nil {
+		if err := m.addUser(ctx, pos[0], string(h), *email); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "Moderator %s can now log in at /admin/.\n", pos[0])
+		if *email != "" {
+			fmt.Fprintf(e.stdout, "The digest of new submissions goes to %s.\n", *email)
+		}
 		return nil
 	case "deluser":
 		if err := m.delUser(ctx, pos[0]); err != nil {
@@ -238,7 +246,7 @@ type moderator interface {
 	show(ctx context.Context, id string) (*commentsvc.Submission, error)
 	approve(ctx context.Context, id, as string) (*store.Record, error)
 	reject(ctx context.Context, id, as, reason string) (*store.Record, error)
-	addUser(ctx context.Context, name, hash string) error
+	addUser(ctx context.Context, name, hash, email string) error
 	delUser(ctx context.Context, name string) error
 }
 
@@ -299,8 +307,11 @@ func (l *localModerator) approve(ctx context.Context, id, as string) (*store.Rec
 func (l *localModerator) reject(ctx context.Context, id, as, reason string) (*store.Record, error) {
 	return l.svc.Reject(ctx, id, as, reason)
 }
-func (l *localModerator) addUser(ctx context.Context, name, hash string) error {
-	return l.svc.AddModerator(name, hash)
+func (l *localModerator) addUser(ctx context.Context, name, hash, email string) error {
+	if err := l.svc.AddModerator(name, hash); err != nil {
+		return err
+	}
+	return l.svc.SetModeratorEmail(name, email)
 }
 func (l *localModerator) delUser(ctx context.Context, name string) error {
 	return l.svc.DeleteModerator(name)
@@ -394,8 +405,8 @@ func (r *remoteModerator) reject(ctx context.Context, id, as, reason string) (*s
 	var rec store.Record
 	return &rec, r.do(ctx, "POST", "/admin/api/submissions/"+url.PathEscape(id)+"/reject", map[string]string{"reason": reason, "moderator": as}, &rec)
 }
-func (r *remoteModerator) addUser(ctx context.Context, name, hash string) error {
-	return r.do(ctx, "PUT", "/admin/api/moderators/"+url.PathEscape(name), map[string]string{"hash": hash}, nil)
+func (r *remoteModerator) addUser(ctx context.Context, name, hash, email string) error {
+	return r.do(ctx, "PUT", "/admin/api/moderators/"+url.PathEscape(name), map[string]string{"hash": hash, "email": email}, nil)
 }
 func (r *remoteModerator) delUser(ctx context.Context, name string) error {
 	return r.do(ctx, "DELETE", "/admin/api/moderators/"+url.PathEscape(name), nil, nil)

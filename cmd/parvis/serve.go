@@ -58,6 +58,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	trusted := fs.String("trusted-proxies", "", "the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or CIDR blocks, comma-separated, or none (default: service.trustedProxies in parvis.yaml, else none)")
 	metricsAddr := fs.String("metrics-addr", "", "an address of its own for /metrics, such as 127.0.0.1:9090 (default: none; /metrics on --addr then needs PARVIS_METRICS_TOKEN)")
 	maxConns := fs.Int("max-conns-per-ip", 32, "connections open at once from one client address (an IPv6 client's /64); trusted proxies are exempt; 0: no cap")
+	smtpURL := fs.String("smtp-url", "", "deliver mail to this server, as smtp://user@host:587?starttls=1 or smtps://user@host:465; the password comes from PARVIS_SMTP_PASSWORD or --smtp-password-file (default: none, mail is written to the data folder's outbox/)")
+	smtpPassFile := fs.String("smtp-password-file", "", "a file holding the SMTP password")
+	digest := fs.Int("digest-minutes", 0, "the least time between two digests of new submissions to moderators (default: service.digestMinutes in parvis.yaml, else 60)")
 	publish := addPublishFlags(fs)
 	if err := parse(e, fs, args); err != nil {
 		return err
@@ -112,6 +115,25 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer st.close()
 	if err := publish.attach(ctx, e, st); err != nil {
 		return err
+	}
+	if *smtpURL != "" {
+		pw := e.getenv("PARVIS_SMTP_PASSWORD")
+		if *smtpPassFile != "" {
+			if pw, err = mail.ReadPassword(*smtpPassFile); err != nil {
+				return err
+			}
+		}
+		backend, err := mail.NewSMTPFromURL(*smtpURL, pw)
+		if err != nil {
+			return usageError{"--smtp-url: " + err.Error()}
+		}
+		st.mail.SetBackend(backend)
+	}
+	log.Info("mail", "to", st.mail.Describe(), "from", st.site.Config.Service.MailFrom)
+	if *digest < 0 {
+		return usageError{fmt.Sprintf("--digest-minutes: %d is negative", *digest)}
+	} else if *digest > 0 {
+		extra = append(extra, commentsvc.WithDigest(time.Duration(*digest)*time.Minute))
 	}
 	token, err := metricsToken(e.getenv, st.site.Config.Service.MetricsTokenFile, data)
 	if err != nil {
@@ -338,7 +360,7 @@ type state struct {
 	store                             *store.Store
 	forge                             *gitlocal.Forge
 	blobs                             blob.Store
-	mail                              *mail.Outbox
+	mail                              *mail.Spool // in front of the outbox, or the SMTP server serve is given
 	secret                            []byte
 	adminToken                        string
 	site                              *site.Site
@@ -421,7 +443,12 @@ func openStore(siteDir, dataDir string, log *slog.Logger) (*state, error) {
 		st.close()
 		return nil, err
 	}
-	if st.mail, err = mail.NewOutbox(filepath.Join(dataDir, "outbox")); err != nil {
+	outbox, err := mail.NewOutbox(filepath.Join(dataDir, "outbox"))
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	if st.mail, err = mail.NewSpool(db, outbox, mail.SpoolOptions{Logger: log}); err != nil {
 		st.close()
 		return nil, err
 	}

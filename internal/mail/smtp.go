@@ -137,6 +137,16 @@ func ReadPassword(file string) (string, error) {
 	return pw, nil
 }
 
+// NewSMTPFromURL is NewSMTP on ParseURL(raw), with the password given apart.
+func NewSMTPFromURL(raw, password string) (*SMTP, error) {
+	cfg, err := ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Password = password
+	return NewSMTP(cfg)
+}
+
 // SMTP delivers messages to a mail server, one connection per message.
 type SMTP struct {
 	cfg    SMTPConfig

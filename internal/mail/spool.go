@@ -512,7 +512,22 @@ func (s *Spool) Forget(to string) (int, error) {
 	return n, err
 }
 
-// ForgetID deletes one queued message, if it is still waiting.
-func (s *Spool) ForgetID(id string) error {
-	return s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketSpool).Delete([]byte(id)) })
+// ForgetPrefix deletes the queued messages whose ID starts with prefix (the notices of one
+// subscription), and returns how many there were.
+func (s *Spool) ForgetPrefix(prefix string) (int, error) {
+	if prefix == "" {
+		return 0, errors.New("mail: forgetting needs a prefix")
+	}
+	n := 0
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketSpool).Cursor()
+		for k, _ := c.Seek([]byte(prefix)); k != nil && strings.HasPrefix(string(k), prefix); k, _ = c.Seek([]byte(prefix)) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
 }

@@ -57,6 +57,9 @@ type ServiceConfig struct {
 	Moderators []ModeratorAccount `yaml:"moderators"`
 	MailFrom   string             `yaml:"mailFrom"` // the sender of notifications
 	Reasons    []string           `yaml:"reasons"`  // preset rejection reasons; default: the theme's
+	// DigestMinutes is the least time between two digests of new submissions mailed to
+	// moderators who gave an address (default 60).
+	DigestMinutes int `yaml:"digestMinutes"`
 	// TrustedProxies are the proxies (addresses or CIDR blocks) whose X-Forwarded-For and
 	// X-Forwarded-Proto the service believes. None by default: behind no proxy, a client
 	// that sends those headers would choose its own address.
@@ -237,6 +240,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if strings.ContainsAny(c.Service.MailFrom, "\r\n") {
 		bad("service.mailFrom: must be one line")
+	}
+	if c.Service.DigestMinutes < 0 {
+		bad("service.digestMinutes: must be a number of minutes, 0 or more")
 	}
 	for i, p := range c.Service.TrustedProxies {
 		if !validProxy(p) {
