@@ -189,13 +189,32 @@ func Deploy(ctx context.Context, dir string, t Target, o Options) (*Report, erro
 	rep.Files, rep.Warnings = len(files), warnings
 
 	listed := map[string]string{}
+	var nested []string // folders where another deploy keeps its own site
 	if err := t.Walk(ctx, func(key, etag string) error {
-		if key != ManifestKey {
+		switch {
+		case key == ManifestKey:
+		case strings.HasSuffix(key, "/"+ManifestKey):
+			nested = append(nested, strings.TrimSuffix(key, ManifestKey))
+		default:
 			listed[key] = etag
 		}
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	// A site deployed under this one's prefix (a preview in www/preview/) is not this
+	// one's to delete, nor to write over.
+	for _, dir := range nested {
+		for key := range listed {
+			if strings.HasPrefix(key, dir) {
+				delete(listed, key)
+			}
+		}
+		for _, f := range files {
+			if strings.HasPrefix(f.key, dir) {
+				return nil, fmt.Errorf("the build has %s, under %s, where another deploy keeps its site (%s%s)", f.key, dir, dir, ManifestKey)
+			}
+		}
 	}
 	old, owned, err := readManifest(ctx, t)
 	if err != nil {

@@ -391,6 +391,30 @@ func TestForeignObjects(t *testing.T) {
 	assertHolds(t, m, dir2, "backup/db.sql")
 }
 
+// TestNestedDeploy: a site deployed under this one's prefix is left alone.
+func TestNestedDeploy(t *testing.T) {
+	m := newMem()
+	dir := writeTree(t, site1)
+	deploy(t, dir, m, Options{})
+	// Another deploy, under preview/, seen from the first one's prefix.
+	preview := newMem()
+	deploy(t, writeTree(t, map[string]string{"index.html": "preview"}), preview, Options{})
+	for k, o := range preview.objects {
+		m.objects["preview/"+k] = o
+	}
+	m.takeOps()
+	rep := deploy(t, dir, m, Options{})
+	if ops := m.takeOps(); len(ops) != 0 || rep.Deleted != 0 {
+		t.Errorf("the deploy touched the one under it: %s, %v", rep, ops)
+	}
+	assertHolds(t, m, dir, "preview/index.html", "preview/"+ManifestKey)
+	clash := clone(site1)
+	clash["preview/index.html"] = "mine"
+	if _, err := Deploy(context.Background(), writeTree(t, clash), m, Options{}); err == nil || !strings.Contains(err.Error(), "another deploy keeps its site") {
+		t.Errorf("a build writing over another deploy: %v", err)
+	}
+}
+
 func TestBadBuilds(t *testing.T) {
 	m := newMem()
 	for name, tc := range map[string]struct {
