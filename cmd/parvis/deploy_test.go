@@ -288,11 +288,23 @@ func TestDeployDemoToMinIO(t *testing.T) {
 		t.Errorf("deploying the same site again uploaded %d objects:\n%s", n, out)
 	}
 
-	// One comment changes.
-	comment := filepath.Join(siteDir, "comments", "articles", "budget-participatif-2026-resultats", "01KJ33J3F0FPNW98SMQZ3CTXF9.yaml")
-	editFile(t, comment, "Dommage pour", "Vraiment dommage pour")
+	// One comment changes: the first of an article published at the build's clock.
+	comments, _ := filepath.Glob(filepath.Join(siteDir, "comments", "articles", "*", "*.yaml"))
+	sort.Strings(comments)
+	var comment, page string
+	for _, c := range comments {
+		p := "articles/" + filepath.Base(filepath.Dir(c)) + "/index.html"
+		if _, err := os.Stat(filepath.Join(ref, filepath.FromSlash(p))); err == nil {
+			comment, page = c, p
+			break
+		}
+	}
+	if comment == "" {
+		t.Fatal("the demo has no comment on a published article")
+	}
+	editFile(t, comment, "message: |\n  ", "message: |\n  Modifié : ")
 	_, _, out = deployOnce("dry run", "--dry-run")
-	if !strings.Contains(out, "would upload  articles/budget-participatif-2026-resultats/index.html  (changed, ") || !strings.Contains(out, "Would deploy to "+target) {
+	if !strings.Contains(out, "would upload  "+page+"  (changed, ") || !strings.Contains(out, "Would deploy to "+target) {
 		t.Errorf("the dry run does not list the page:\n%s", out)
 	}
 	assertBucketHolds(t, store, ref) // the dry run changed nothing
@@ -304,19 +316,33 @@ func TestDeployDemoToMinIO(t *testing.T) {
 	ref = build()
 	assertBucketHolds(t, store, ref)
 
-	// Every page changes (the site's title), and the deploy is killed midway.
-	editFile(t, filepath.Join(siteDir, "parvis.yaml"), "title: Ville de Belcombe", "title: Commune de Belcombe")
+	// Every page changes (the site's title), and the deploy is killed midway: the pages
+	// it sent are in the bucket, the manifest still tells of the old ones.
+	config := filepath.Join(siteDir, "parvis.yaml")
+	before := ref
+	editFile(t, config, "\ntitle: ", "\ntitle: Commune de Test, ")
 	killed := killDeployMidway(t, m, deployArgs("--concurrency", "2"), 10)
 	if strings.Contains(killed, "Deployed to") {
 		t.Fatalf("the deploy ended before it was killed:\n%s", killed)
 	}
-	ref = build()
 	if _, _, out := deployOnce("dry run after the kill", "--dry-run"); !strings.Contains(out, "would upload") {
 		t.Fatal("the killed deploy had nothing left to do: it was not cut midway")
 	}
-	n, took, out = deployOnce("after the kill")
-	t.Logf("the deploy run again after the kill: %d objects uploaded in %s with the build; %s", n, took.Round(time.Millisecond), summary(out))
-	assertBucketHolds(t, store, ref)
+	// The change is taken back and deployed: the pages the killed run sent must go back too,
+	// though the manifest says they are the old ones.
+	editFile(t, config, "\ntitle: Commune de Test, ", "\ntitle: ")
+	n, took, out = deployOnce("the change taken back")
+	t.Logf("the deploy of the old site after the kill: %d objects uploaded in %s with the build; %s", n, took.Round(time.Millisecond), summary(out))
+	if n < 10 {
+		t.Errorf("after the kill, going back to the old site uploaded %d objects, fewer than the killed run had changed", n)
+	}
+	assertBucketHolds(t, store, before)
+	// And the change again, with a second kill, then in full.
+	editFile(t, config, "\ntitle: ", "\ntitle: Commune de Test, ")
+	killDeployMidway(t, m, deployArgs("--concurrency", "2"), 10)
+	n, took, out = deployOnce("after the second kill")
+	t.Logf("the deploy run again after the second kill: %d objects uploaded in %s with the build; %s", n, took.Round(time.Millisecond), summary(out))
+	assertBucketHolds(t, store, build())
 }
 
 // killDeployMidway runs parvis deploy in a process of its own and kills it with SIGKILL once
