@@ -1,5 +1,5 @@
 // Package blob stores opaque files by key: uploads waiting for moderation, and deploy
-// targets. The embedded default is a local folder (localfs); S3 comes later.
+// targets. The embedded default is a local folder (localfs); s3 keeps them in a bucket.
 package blob
 
 import (
