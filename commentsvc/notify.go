@@ -47,9 +47,10 @@ type notices struct {
 	digestEvery  time.Duration // least time between two digests; 0: parvis.yaml's, else an hour
 	digestGather time.Duration // the wait after a new submission, for others to join it
 	kick         chan struct{} // a new submission: the digest may be due
-	once         sync.Once
 }
 
+// notes returns the notifications' state, made by the first option that sets it or by New
+// (mailSetup), before any goroutine reads it.
 func (s *Service) notes() *notices {
 	if s.notices == nil {
 		s.notices = &notices{digestGather: time.Minute, kick: make(chan struct{}, 1)}
@@ -75,17 +76,16 @@ func (s *Service) spool() *mail.Spool {
 // mailWork runs the notifications' background work until ctx is done: the spool's
 // deliveries, the digest, and the expiry of subscriptions whose time is over.
 func (s *Service) mailWork(ctx context.Context) error {
-	if !s.mailer() {
-		<-ctx.Done()
-		return nil
-	}
 	var wg sync.WaitGroup
 	if sp := s.spool(); sp != nil {
+		// What was queued is delivered even if parvis.yaml no longer names a sender.
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = sp.Run(ctx) }()
 	}
-	wg.Add(1)
-	go func() { defer wg.Done(); s.digestLoop(ctx) }()
+	if s.mailer() {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.digestLoop(ctx) }()
+	}
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {

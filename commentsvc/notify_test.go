@@ -233,6 +233,18 @@ func TestNotificationFlow(t *testing.T) {
 	if l, _ := f.spool.Queued("claire@example.org"); len(l) != 0 {
 		t.Errorf("mail still queued for the address: %d", len(l))
 	}
+	// The spool's series, for the operator's monitoring.
+	got := map[string]float64{}
+	mfs, _ := f.svc.Metrics().Gather()
+	for _, mf := range mfs {
+		if strings.HasPrefix(mf.GetName(), "parvis_mail_") {
+			m := mf.GetMetric()[0]
+			got[mf.GetName()] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	if got["parvis_mail_delivered_total"] < 4 || got["parvis_mail_queued"] != 0 || len(got) != 5 {
+		t.Errorf("mail series: %v", got)
+	}
 }
 
 // TestNotificationDecisionBeforeConfirmation proves that a decision made before the address
@@ -391,3 +403,42 @@ func TestDigest(t *testing.T) {
 		t.Error("the moderator's address is kept after unsubscribing")
 	}
 }
+
+// TestForgetAddress proves the hook an erasure uses: every subscription of an address, the
+// mail queued for it and a moderator's digest address go; others stay.
+func TestForgetAddress(t *testing.T) {
+	down := &failing{err: mail.Unavailable(errors.New("connection refused"))} // mail stays queued
+	f := newMailFixture(t, notifyArchive, down)
+	if err := f.svc.AddModerator("ana", "$2a$10$yS3IMFF3gnHQw.I55Zk2V..ZFhDSLvq8.gw8KiuLxRiQ46RbeMGve"); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.svc.SetModeratorEmail("ana", "claire@example.org")
+	f.run(t)
+	a := f.submit(t, map[string]string{"fields[email]": "claire@example.org", "fields[notify]": "oui"})
+	b := f.submit(t, map[string]string{"fields[email]": "bob@example.org", "fields[notify]": "oui"})
+	f.wait(t, a, store.Pending)
+	f.wait(t, b, store.Pending)
+	if l, _ := f.svc.Subscriptions("CLAIRE@example.org"); len(l) != 1 || l[0].ID != a {
+		t.Fatalf("claire's subscriptions: %+v", l)
+	}
+	if l, _ := f.spool.Queued("claire@example.org"); len(l) == 0 {
+		t.Fatal("no mail queued for the address to forget")
+	}
+	if n, err := f.svc.ForgetAddress("claire@example.org"); n != 1 || err != nil {
+		t.Errorf("forgot %d, %v", n, err)
+	}
+	if l, _ := f.spool.Queued("claire@example.org"); len(l) != 0 {
+		t.Errorf("%d mails still queued for the address", len(l))
+	}
+	if m, _ := f.st.ModeratorEmails(); m["ana"] != "" {
+		t.Error("the moderator's address with it is kept")
+	}
+	if l, _ := f.svc.Subscriptions("bob@example.org"); len(l) != 1 {
+		t.Error("another person's subscription went too")
+	}
+}
+
+// failing is a mail backend that fails every delivery with err.
+type failing struct{ err error }
+
+func (s *failing) Send(context.Context, mail.Message) error { return s.err }

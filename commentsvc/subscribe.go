@@ -21,6 +21,7 @@ const (
 
 // mailSetup registers the routes of mails' links and the mail metrics; New calls it.
 func (s *Service) mailSetup(m *http.ServeMux) {
+	s.notes()
 	m.HandleFunc("GET /api/v1/subscriptions/{id}/confirm", s.handleConfirm)
 	m.HandleFunc("POST /api/v1/subscriptions/{id}/confirm", s.handleConfirm)
 	m.HandleFunc("GET /api/v1/subscriptions/{id}/unsubscribe", s.handleUnsubscribe)
@@ -65,6 +66,11 @@ func (s *Service) keepPrivate(ctx context.Context, id string, p payload) error {
 	decision := p.Private[fieldNotify] != ""
 	replies := p.Private[fieldReplies] != "" && spec != nil && slices.Contains(spec.Options, "parent")
 	if addr == "" || email == "" || !(decision || replies) || !s.mailer() {
+		return nil
+	}
+	if err := mail.Check(mail.Message{From: s.cfg.Service.MailFrom, To: email}); err != nil {
+		// The form took it; no mail could go to it: the submission goes on without.
+		s.log.Warn("an address no mail can go to: not subscribed", "id", id)
 		return nil
 	}
 	if sub, err := s.store.Subscription(id); err == nil {

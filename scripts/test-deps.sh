@@ -50,3 +50,9 @@ minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
 go_install_cached "minio-$minio_version" "github.com/minio/minio@$minio_version"
 actionlint_version=v1.7.12
 go_install_cached "actionlint-$actionlint_version" "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
+
+# maildev, the SMTP server the mail tests deliver to, pinned as internal/testenv.MaildevVersion.
+maildev_version=2.2.1
+if ! grep -q "\"version\": \"$maildev_version\"" "$cache/npm/node_modules/maildev/package.json" 2>/dev/null; then
+  npm install --prefix "$cache/npm" --no-audit --no-fund --save-exact "maildev@$maildev_version"
+fi

@@ -83,6 +83,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *maxConns < 0 {
 		return usageError{fmt.Sprintf("--max-conns-per-ip: %d is negative", *maxConns)}
 	}
+	var smtp *mail.SMTP
+	if *smtpURL != "" {
+		pw := e.getenv("PARVIS_SMTP_PASSWORD")
+		var err error
+		if *smtpPassFile != "" {
+			if pw, err = mail.ReadPassword(*smtpPassFile); err != nil {
+				return err
+			}
+		}
+		if smtp, err = mail.NewSMTPFromURL(*smtpURL, pw); err != nil {
+			return usageError{"--smtp-url: " + err.Error()}
+		}
+	}
+	if *digest < 0 {
+		return usageError{fmt.Sprintf("--digest-minutes: %d is negative", *digest)}
+	} else if *digest > 0 {
+		extra = append(extra, commentsvc.WithDigest(time.Duration(*digest)*time.Minute))
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	tuneRuntime(e.getenv)
 	data := dataFolder(*siteDir, *dataFlag)
@@ -116,25 +134,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := publish.attach(ctx, e, st); err != nil {
 		return err
 	}
-	if *smtpURL != "" {
-		pw := e.getenv("PARVIS_SMTP_PASSWORD")
-		if *smtpPassFile != "" {
-			if pw, err = mail.ReadPassword(*smtpPassFile); err != nil {
-				return err
-			}
-		}
-		backend, err := mail.NewSMTPFromURL(*smtpURL, pw)
-		if err != nil {
-			return usageError{"--smtp-url: " + err.Error()}
-		}
-		st.mail.SetBackend(backend)
+	if smtp != nil {
+		st.mail.SetBackend(smtp)
 	}
 	log.Info("mail", "to", st.mail.Describe(), "from", st.site.Config.Service.MailFrom)
-	if *digest < 0 {
-		return usageError{fmt.Sprintf("--digest-minutes: %d is negative", *digest)}
-	} else if *digest > 0 {
-		extra = append(extra, commentsvc.WithDigest(time.Duration(*digest)*time.Minute))
-	}
 	token, err := metricsToken(e.getenv, st.site.Config.Service.MetricsTokenFile, data)
 	if err != nil {
 		return err

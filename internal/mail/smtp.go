@@ -57,16 +57,16 @@ func ParseURL(raw string) (SMTPConfig, error) {
 	case "smtps":
 		c.Security, c.Port = ImplicitTLS, 465
 	default:
-		return c, fmt.Errorf("smtp url %q: the scheme must be smtp or smtps", redact(u))
+		return c, fmt.Errorf("smtp url %q: the scheme must be smtp or smtps", redactURL(u))
 	}
 	if u.Opaque != "" || u.Hostname() == "" {
-		return c, fmt.Errorf("smtp url %q: no host (smtp://user@host:587)", redact(u))
+		return c, fmt.Errorf("smtp url %q: no host (smtp://user@host:587)", redactURL(u))
 	}
 	if _, has := u.User.Password(); has {
 		return c, errors.New("smtp url: holds a password: give it in PARVIS_SMTP_PASSWORD or a file (--smtp-password-file), never in the address")
 	}
 	if u.Path != "" && u.Path != "/" {
-		return c, fmt.Errorf("smtp url %q: no path is expected", redact(u))
+		return c, fmt.Errorf("smtp url %q: no path is expected", redactURL(u))
 	}
 	c.Host = u.Hostname()
 	if p := u.Port(); p != "" {
@@ -116,7 +116,7 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func redact(u *url.URL) string {
+func redactURL(u *url.URL) string {
 	c := *u
 	if c.User != nil {
 		c.User = url.User(c.User.Username())

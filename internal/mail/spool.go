@@ -289,7 +289,7 @@ func (s *Spool) pass(ctx context.Context) time.Duration {
 			e.Next, e.LastError = s.pause, err.Error()
 			s.save(e)
 			s.retried.Add(1)
-			s.log.Warn("mail: the mail server is unavailable; queued messages wait", "retry_in", d, "err", err)
+			s.log.Warn("mail: the mail server is unavailable; queued messages wait", "retry_in", d, "err", redact(err, e.Msg.To))
 			return d
 		default:
 			e.Attempts++
@@ -297,7 +297,7 @@ func (s *Spool) pass(ctx context.Context) time.Duration {
 			e.Next, e.LastError = now.Add(d), err.Error()
 			s.save(e)
 			s.retried.Add(1)
-			s.log.Warn("mail: message not delivered, will retry", "id", e.Msg.ID, "kind", e.Msg.Kind, "attempt", e.Attempts, "retry_in", d, "err", err)
+			s.log.Warn("mail: message not delivered, will retry", "id", e.Msg.ID, "kind", e.Msg.Kind, "attempt", e.Attempts, "retry_in", d, "err", redact(err, e.Msg.To))
 			wait = min(wait, d)
 		}
 	}
@@ -305,6 +305,15 @@ func (s *Spool) pass(ctx context.Context) time.Duration {
 }
 
 var errGone = errors.New("forgotten while queued")
+
+// redact is an error's text without the recipient's address, which a server's answer often
+// repeats: the log and the reports keep no address.
+func redact(err error, to string) string {
+	if to == "" {
+		return err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), to, "<recipient>")
+}
 
 // deliver sends one message, unless it was forgotten meanwhile, and records it as sent.
 func (s *Spool) deliver(ctx context.Context, e *entry) error {
@@ -387,7 +396,7 @@ func (s *Spool) save(e *entry) {
 // giveUp removes a message, address and all, and keeps a report of it without them.
 func (s *Spool) giveUp(e *entry, cause error) {
 	f := Failure{ID: e.Msg.ID, Kind: e.Msg.Kind, Subject: e.Msg.Subject, Queued: e.Queued, GaveUp: s.opt.Now().UTC(),
-		Attempts: e.Attempts, Error: strings.ReplaceAll(cause.Error(), e.Msg.To, "<recipient>")}
+		Attempts: e.Attempts, Error: redact(cause, e.Msg.To)}
 	b, _ := json.Marshal(f)
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		k := []byte(e.Msg.ID)

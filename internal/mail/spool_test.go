@@ -221,14 +221,24 @@ func TestSpoolForget(t *testing.T) {
 	if n, err := s.Forget("pb@EXAMPLE.org"); n != 1 || err != nil {
 		t.Errorf("forget: %d, %v", n, err)
 	}
+	for _, id := range []string{"01sub.confirm", "01sub.reply.01x", "01subother.confirm"} {
+		m := note(5)
+		m.ID = id
+		if err := s.Send(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.ForgetPrefix("01sub."); n != 2 || err != nil { // one subscription's, not its neighbour's
+		t.Errorf("forget by prefix: %d, %v", n, err)
+	}
 	s.pass(ctx)
 	for _, m := range b.delivered() {
 		if m.To == "pb@example.org" {
 			t.Error("a forgotten message was sent")
 		}
 	}
-	if n := len(b.delivered()); n != 2 {
-		t.Errorf("delivered %d, want 2", n)
+	if n := len(b.delivered()); n != 3 {
+		t.Errorf("delivered %d, want 3", n)
 	}
 }
 
