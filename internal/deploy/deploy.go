@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/parvis/parvis/internal/headers"
 	"io"
 	"io/fs"
 	"net/http"
@@ -434,9 +435,9 @@ func scan(dir, basePath string) ([]*file, []string, error) {
 	if !fi.IsDir() {
 		return nil, nil, fmt.Errorf("the build %s is not a folder", dir)
 	}
-	var rules []rule
+	var rules headers.Rules
 	if b, err := os.ReadFile(filepath.Join(dir, HeadersFile)); err == nil {
-		rules = parseHeaders(b)
+		rules = headers.Parse(b)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
 	}
@@ -473,11 +474,11 @@ func scan(dir, basePath string) ([]*file, []string, error) {
 		h := http.Header{}
 		h.Set("Content-Type", contentType(key, data[:min(len(data), 512)]))
 		h.Set("Cache-Control", cacheControl(key))
-		for _, hd := range match(rules, sitePaths(basePath, key)...) {
-			if slices.Contains(Storable, hd.name) {
-				h.Set(hd.name, hd.value)
+		for _, hd := range rules.Match(sitePaths(basePath, key)...) {
+			if slices.Contains(Storable, hd.Name) {
+				h.Set(hd.Name, hd.Value)
 			} else {
-				unstorable[hd.name] = append(unstorable[hd.name], key)
+				unstorable[hd.Name] = append(unstorable[hd.Name], key)
 			}
 		}
 		files = append(files, &file{key: key, path: p, size: int64(len(data)), header: h, hash: contentHash(key, data, h)})

@@ -1,9 +1,7 @@
 package deploy
 
 import (
-	"bufio"
 	"bytes"
-	"net/textproto"
 	"path"
 	"regexp"
 	"strings"
@@ -110,53 +108,6 @@ func cacheControl(key string) string {
 		return CacheShort
 	}
 	return CacheDefault
-}
-
-type header struct{ name, value string }
-
-type rule struct {
-	pattern string // a site path, or a prefix ending in "*"
-	headers []header
-}
-
-// parseHeaders reads a _headers file (generator.HeadersFile): a line starting with "/"
-// opens a rule, the indented "Name: value" lines under it are its headers, "#" starts a
-// comment. What it cannot read is skipped, as static hosts do.
-func parseHeaders(b []byte) []rule {
-	var rules []rule
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
-		case line[0] == '/':
-			rules = append(rules, rule{pattern: trimmed})
-		case len(rules) > 0 && (line[0] == ' ' || line[0] == '\t'):
-			name, value, ok := strings.Cut(trimmed, ":")
-			if ok && strings.TrimSpace(name) != "" {
-				r := &rules[len(rules)-1]
-				r.headers = append(r.headers, header{textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name)), strings.TrimSpace(value)})
-			}
-		}
-	}
-	return rules
-}
-
-// match returns the headers the rules give the site path p, in order: a later rule's value
-// for a name replaces an earlier one's.
-func match(rules []rule, paths ...string) []header {
-	var out []header
-	for _, r := range rules {
-		for _, p := range paths {
-			if prefix, ok := strings.CutSuffix(r.pattern, "*"); ok && strings.HasPrefix(p, prefix) || r.pattern == p {
-				out = append(out, r.headers...)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // sitePaths are the paths a reader asks for to get the object key, under basePath: a

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"github.com/parvis/parvis/internal/headers"
 	"testing"
 )
 
@@ -52,7 +53,7 @@ func TestCacheControl(t *testing.T) {
 }
 
 func TestHeadersRules(t *testing.T) {
-	rules := parseHeaders([]byte("# the site's own\n/articles/*\n  X-Robots-Tag: noindex\n\n/articles/citoyen/compte-rendu.pdf\n" +
+	rules := headers.Parse([]byte("# the site's own\n/articles/*\n  X-Robots-Tag: noindex\n\n/articles/citoyen/compte-rendu.pdf\n" +
 		"  content-disposition: attachment\n  Content-Security-Policy: sandbox\nnot a rule\n/pages/\n\tCache-Control: no-cache\n/*\n  Cache-Control: max-age=5\n"))
 	for _, tc := range []struct {
 		base, key string
@@ -65,12 +66,12 @@ func TestHeadersRules(t *testing.T) {
 		{"/ville", "articles/citoyen/compte-rendu.pdf", "[{Cache-Control max-age=5}]"},
 		{"/ville/", "pages/index.html", "[{Cache-Control max-age=5}]"},
 	} {
-		if got := fmt.Sprint(match(rules, sitePaths(tc.base, tc.key)...)); got != tc.want {
+		if got := fmt.Sprint(rules.Match(sitePaths(tc.base, tc.key)...)); got != tc.want {
 			t.Errorf("headers of %q under %q = %s, want %s", tc.key, tc.base, got, tc.want)
 		}
 	}
-	under := parseHeaders([]byte("/ville/documents/*\n  Content-Disposition: attachment\n"))
-	if got := fmt.Sprint(match(under, sitePaths("/ville/", "documents/a/a.pdf")...)); got != "[{Content-Disposition attachment}]" {
+	under := headers.Parse([]byte("/ville/documents/*\n  Content-Disposition: attachment\n"))
+	if got := fmt.Sprint(under.Match(sitePaths("/ville/", "documents/a/a.pdf")...)); got != "[{Content-Disposition attachment}]" {
 		t.Errorf("a rule under the base path: %s", got)
 	}
 }
