@@ -149,9 +149,14 @@ func NewSMTPFromURL(raw, password string) (*SMTP, error) {
 
 // SMTP delivers messages to a mail server, one connection per message.
 type SMTP struct {
-	cfg    SMTPConfig
-	client *gomail.Client
+	cfg  SMTPConfig
+	tls  *tls.Config
+	opts []gomail.Option
 }
+
+// authMechs are the sign-in mechanisms tried, strongest first. PLAIN and LOGIN refuse to
+// send the password unless the connection is TLS (or to this machine).
+var authMechs = []gomail.SMTPAuthType{gomail.SMTPAuthSCRAMSHA256, gomail.SMTPAuthSCRAMSHA1, gomail.SMTPAuthCramMD5, gomail.SMTPAuthPlain, gomail.SMTPAuthLogin}
 
 // NewSMTP prepares a client of the server cfg names. It does not connect.
 func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
@@ -176,29 +181,27 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	case StartTLS:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	case ImplicitTLS:
-		opts = append(opts, gomail.WithSSL())
+		opts = append(opts, gomail.WithSSL()) // the connection is TLS from the dial (Send)
 	case NoTLS:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	default:
 		return nil, fmt.Errorf("smtp: security %q: starttls, tls or none", cfg.Security)
 	}
 	if cfg.Username != "" {
-		// The strongest mechanism the server offers, PLAIN and LOGIN only over TLS; without
-		// TLS (ParseURL allows it to this machine only), PLAIN.
-		auth := gomail.SMTPAuthAutoDiscover
+		auth := gomail.WithOpportunisticSMTPAuth(authMechs...)
 		if cfg.Security == NoTLS {
+			// ParseURL allows a password without TLS to this machine only.
 			if !loopback(cfg.Host) {
 				return nil, fmt.Errorf("smtp: a password would cross the network in clear to %s", cfg.Host)
 			}
-			auth = gomail.SMTPAuthPlainNoEnc
+			auth = gomail.WithSMTPAuth(gomail.SMTPAuthPlainNoEnc)
 		}
-		opts = append(opts, gomail.WithSMTPAuth(auth), gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
+		opts = append(opts, auth, gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
 	}
-	c, err := gomail.NewClient(cfg.Host, opts...)
-	if err != nil {
+	if _, err := gomail.NewClient(cfg.Host, opts...); err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
-	return &SMTP{cfg: cfg, client: c}, nil
+	return &SMTP{cfg: cfg, tls: tc, opts: opts}, nil
 }
 
 // Send delivers one message. An error the server gives as permanent for this message (an
@@ -210,7 +213,29 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return Permanent(err)
 	}
-	err = s.client.DialAndSendWithContext(ctx, g)
+	// The connection is dialled here so that it is closed whatever happens: go-mail leaves
+	// it open when the greeting, STARTTLS or the sign-in fails.
+	var conn net.Conn
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := &net.Dialer{Timeout: s.cfg.Timeout}
+		var c net.Conn
+		var err error
+		if s.cfg.Security == ImplicitTLS {
+			c, err = (&tls.Dialer{NetDialer: d, Config: s.tls}).DialContext(ctx, network, addr)
+		} else {
+			c, err = d.DialContext(ctx, network, addr)
+		}
+		conn = c
+		return c, err
+	}
+	client, err := gomail.NewClient(s.cfg.Host, append(s.opts[:len(s.opts):len(s.opts)], gomail.WithDialContextFunc(dial))...)
+	if err != nil {
+		return Permanent(fmt.Errorf("smtp: %w", err))
+	}
+	err = client.DialAndSendWithContext(ctx, g)
+	if conn != nil {
+		_ = conn.Close() // already closed after a QUIT
+	}
 	if err == nil {
 		return nil
 	}

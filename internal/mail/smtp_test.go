@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -46,7 +47,8 @@ func smtpTo(t *testing.T, md *testenv.Maildev, user, pass string) *SMTP {
 
 // TestSMTPMaildev proves that a notice reaches a real server with AUTH as written: its
 // headers (one-click unsubscribe, Message-ID, sender, recipient, subject in UTF-8), both of
-// its parts, and their links.
+// its parts, and their links; that a refused sign-in is the server's fault, not the
+// message's; and that STARTTLS, when required, is never skipped.
 func TestSMTPMaildev(t *testing.T) {
 	md := testenv.StartMaildev(t, testenv.MaildevOptions{User: "parvis", Password: "s3cret-pass"})
 	s := smtpTo(t, md, "parvis", "s3cret-pass")
@@ -83,6 +85,26 @@ func TestSMTPMaildev(t *testing.T) {
 	m.ID = "01jabc.again"
 	if err := bad.Send(context.Background(), m); err == nil || !isUnavailable(err) || IsPermanent(err) {
 		t.Errorf("a refused sign-in: %v, want an unavailable backend", err)
+	}
+
+	// STARTTLS, the default of smtp://, is required: this server does not offer it, and gets
+	// nothing rather than the password and the message in clear.
+	cfg, err := ParseURL(fmt.Sprintf("smtp://parvis@127.0.0.1:%d?timeout=5s", md.SMTPPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Password = "s3cret-pass"
+	starttls, err := NewSMTP(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ID = "01jabc.clear"
+	if err := starttls.Send(context.Background(), m); err == nil || !isUnavailable(err) {
+		t.Errorf("no STARTTLS offered: %v, want an unavailable backend", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if l := md.Emails(t); len(l) != 1 {
+		t.Errorf("%d messages received, want only the first", len(l))
 	}
 }
 
@@ -122,29 +144,6 @@ func TestSMTPTLS(t *testing.T) {
 	}
 }
 
-// TestSMTPStartTLSRequired proves that STARTTLS, the default of smtp://, is required: a
-// server that does not offer it (maildev's plain port) gets nothing, rather than the
-// password and the message in clear.
-func TestSMTPStartTLSRequired(t *testing.T) {
-	md := testenv.StartMaildev(t, testenv.MaildevOptions{User: "parvis", Password: "s3cret-pass"})
-	cfg, err := ParseURL(fmt.Sprintf("smtp://parvis@127.0.0.1:%d?timeout=5s", md.SMTPPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Password = "s3cret-pass"
-	s, err := NewSMTP(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Send(context.Background(), sample()); err == nil || !isUnavailable(err) {
-		t.Errorf("no STARTTLS offered: %v, want an unavailable backend", err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	if l := md.Emails(t); len(l) != 0 {
-		t.Errorf("%d messages went in clear", len(l))
-	}
-}
-
 // TestSpoolOutage proves that a mail server's outage loses no notification and sends none
 // twice: with the server down, notices are queued and retried; once it is up, each is
 // delivered exactly once.
@@ -172,7 +171,7 @@ func TestSpoolOutage(t *testing.T) {
 	go func() { done <- s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	const n = 20
+	const n = 10
 	for i := range n {
 		m := sample()
 		m.ID, m.To = fmt.Sprintf("outage-%02d", i), fmt.Sprintf("p%02d@example.org", i)
@@ -242,4 +241,46 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestSMTPClosesFailedConnection proves that a connection whose session fails before the
+// message (no STARTTLS where it is required) is closed at once, not left open until the
+// garbage collector finds it: go-mail returns without closing it, and a server down for
+// hours would collect one per try.
+func TestSMTPClosesFailedConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	closed := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			closed <- err
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "220 test ESMTP\r\n")
+		r := bufio.NewReader(c)
+		r.ReadString('\n')                // EHLO
+		io.WriteString(c, "250 test\r\n") // no STARTTLS offered
+		_, err = io.Copy(io.Discard, r)   // until the client closes
+		closed <- err
+	}()
+	cfg, err := ParseURL("smtp://" + ln.Addr().String() + "?timeout=5s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSMTP(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), sample()); err == nil || !isUnavailable(err) {
+		t.Fatalf("no STARTTLS: %v", err)
+	}
+	if err := <-closed; err != nil {
+		t.Errorf("the connection was not closed: %v", err)
+	}
 }
