@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -232,6 +233,14 @@ func TestNotificationFlow(t *testing.T) {
 	}
 	if l, _ := f.spool.Queued("claire@example.org"); len(l) != 0 {
 		t.Errorf("mail still queued for the address: %d", len(l))
+	}
+	// No address went to Git, in any branch or commit (DESIGN.md, principle 2).
+	out, err := exec.Command("git", "-C", f.repo, "log", "--all", "-p").CombinedOutput()
+	if err != nil {
+		t.Fatal(err, string(out))
+	}
+	if strings.Contains(string(out), "@example.org") || !strings.Contains(string(out), "Je ne suis pas d’accord.") {
+		t.Error("an address is in the repository's history, or the history is not the one searched")
 	}
 	// The spool's series, for the operator's monitoring.
 	got := map[string]float64{}
