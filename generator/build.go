@@ -266,6 +266,7 @@ func (b *build) run(ctx context.Context) error {
 		return b.abort(err)
 	}
 	jobs = b.listJobs()
+	jobs = append(jobs, b.sealJobs()...)
 	jobs = append(jobs, b.formJobs()...)
 	jobs = append(jobs, b.feedJobs()...)
 	jobs = append(jobs, b.staticJobs()...)

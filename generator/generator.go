@@ -31,6 +31,7 @@ type Generator struct {
 	theme    fs.FS
 	cache    string
 	baseURL  string // replaces parvis.yaml's, when set
+	sealer   Sealer // seals shared dossiers (share.go); nil leaves them out
 }
 
 // Option configures a Generator.

@@ -172,10 +172,16 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 		}
 		byPage[c.Page] = append(byPage[c.Page], c)
 	}
+	sharedRefs := map[string]bool{}
+	for _, p := range s.Shared {
+		sharedRefs[p.Ref] = true
+	}
 	for _, ref := range pageOrder {
 		top, terrs := thread(byPage[ref])
 		errs = append(errs, terrs...)
-		if s.byRef[ref] != nil {
+		// A shared page's comments are kept too, for the build to seal with it; lists and
+		// feeds walk the published pages only, so they never show them.
+		if s.byRef[ref] != nil || sharedRefs[ref] {
 			s.Comments[ref] = top
 		}
 	}
