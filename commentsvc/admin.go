@@ -124,6 +124,7 @@ func (a *admin) routes(m *http.ServeMux) {
 	m.HandleFunc("POST /admin/submissions/{id}/approve", a.page(a.authed(a.handleApprove)))
 	m.HandleFunc("POST /admin/submissions/{id}/reject", a.page(a.authed(a.handleReject)))
 	m.HandleFunc("GET /admin/admin.css", a.handleCSS)
+	a.shareRoutes(m) // admin_share.go
 	m.HandleFunc("GET /admin/{path...}", a.page(a.handleNotFound))
 }
 

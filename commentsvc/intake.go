@@ -275,12 +275,12 @@ func multipartFiles(r *http.Request) map[string][]*multipart.FileHeader {
 	return r.MultipartForm.File
 }
 
-// publicOptions drops the anti-spam options: they have served.
+// publicOptions drops the anti-spam options and a shared dossier's token: they have served.
 func publicOptions(o map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range o {
 		switch k {
-		case "token", "pow", "question", "answer":
+		case "token", "pow", "question", "answer", "share":
 		default:
 			out[k] = v
 		}
@@ -361,7 +361,11 @@ func (s *Service) checkTarget(form string, sub *forms.Submission) (code string, 
 	st := s.Site()
 	p := st.Page(ref)
 	if p == nil {
-		return "unknown_page", false
+		// A page of a shared dossier takes its members' submissions (admin_share.go).
+		var code string
+		if p, code = s.sharedTarget(st, ref, sub.Options["share"]); p == nil {
+			return code, false
+		}
 	}
 	if form == "comment" && !p.Comments {
 		return "comments_closed", false

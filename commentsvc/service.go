@@ -31,6 +31,7 @@ import (
 	"github.com/parvis/parvis/internal/mail"
 	"github.com/parvis/parvis/internal/markdown"
 	"github.com/parvis/parvis/internal/queue"
+	"github.com/parvis/parvis/internal/share"
 	"github.com/parvis/parvis/internal/site"
 	"github.com/parvis/parvis/internal/store"
 )
@@ -72,6 +73,7 @@ type Service struct {
 	md        func() markdown.Renderers // the site's, as the generator makes them: for previews
 	citizen   citizen                   // the built pages and recent submissions: refilled forms, receipts
 	notices   *notices                  // notifications: subscriptions, digest (notify.go)
+	sharing   *share.Manager            // shared dossiers' keys and members (admin_share.go)
 	closing   atomic.Bool
 	wg        sync.WaitGroup
 }

@@ -104,11 +104,12 @@ type transform struct {
 
 type generated struct{ out, gen string }
 
-// Options a form may declare, and the anti-spam options every form takes and passes on,
-// with their size limits in bytes.
+// Options a form may declare, and the anti-spam options every form takes and passes on
+// (with share, the token of a shared dossier's key that its members' forms carry), with
+// their size limits in bytes.
 var (
 	declarable = map[string]int{"page": maxRef, "parent": 64, "redirect": 2048, "slug": maxSegment}
-	antispam   = map[string]int{"token": 1024, "pow": 256, "answer": 200, "question": 256}
+	antispam   = map[string]int{"token": 1024, "pow": 256, "answer": 200, "question": 256, "share": 64}
 )
 
 // Defaults where the policy gives no max.
